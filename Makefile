@@ -1,0 +1,30 @@
+# newsbot: `make run` starts the bot, `make test` runs the tests. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+
+.PHONY: install run index test clean
+
+install: $(STAMP)
+
+# Re-install only when the dependency list or the constraints change: a second run is instant.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+index: install
+	$(BIN)/newsbot index
+
+run: index
+	$(BIN)/newsbot chat
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .hypothesis

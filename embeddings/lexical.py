@@ -1,0 +1,64 @@
+"""BM25 over chunk texts with bm25s (English stop words, Snowball stemming)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+
+_IDS_FILE = "chunk_ids.npy"
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+class LexicalIndex:
+    """A BM25 index whose documents are chunks, addressed by chunk id."""
+
+    def __init__(self, bm25: bm25s.BM25 | None, chunk_ids: np.ndarray) -> None:
+        self._bm25 = bm25
+        self._ids = chunk_ids
+        self._stemmer = _stemmer()
+
+    @classmethod
+    def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> "LexicalIndex":
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        if not len(ids):
+            return cls(None, ids)
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        return cls(bm25, ids)
+
+    @classmethod
+    def load(cls, directory: Path, *, mmap: bool = True) -> "LexicalIndex":
+        ids = np.load(directory / _IDS_FILE)
+        if not len(ids):
+            return cls(None, ids)
+        return cls(bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False, verbosity=0), ids)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(directory), show_progress=False)
+        np.save(directory / _IDS_FILE, self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Up to ``k`` chunk ids matching ``query``'s terms, best first, with BM25 scores.
+        A query with no known terms matches nothing."""
+        if self._bm25 is None:
+            return []
+        terms = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer,
+                               return_ids=False, show_progress=False)[0]
+        if not any(t in self._bm25.vocab_dict for t in terms):
+            return []
+        k = min(k, len(self._ids))
+        docs, scores = self._bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        return [(int(self._ids[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

@@ -1,0 +1,35 @@
+"""Engine settings: environment variables prefixed ``NEWSBOT_`` and an optional ``.env`` file.
+
+Nothing here is read at import time: build one ``EngineSettings()`` in ``main()`` and pass it on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
+
+
+class EngineSettings(BaseSettings):
+    """Everything the engine needs to know; every field is documented in ``.env.example``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="Where the index lives.")
+    seeds_dir: Path = Field(Path("seeds"), description="The article folder to index.")
+    embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers name or path.")
+    chunk_tokens: int = Field(128, ge=32, le=512, description="Chunk window in word pieces.")
+    chunk_overlap_sentences: int = Field(1, ge=1, le=5)
+    max_file_mb: float = Field(32.0, gt=0, description="Larger files are skipped.")
+    max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are skipped.")
+    encode_batch_size: int = Field(32, ge=1, le=1024)
+    search_k: int = Field(5, ge=1, le=100)
+    retrieval_mode: RetrievalMode = "hybrid"

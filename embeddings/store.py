@@ -1,0 +1,175 @@
+"""The metadata store: articles and chunks in SQLite, one file per index generation.
+
+Chunk ids are SQLite integer keys and double as FAISS vector ids, so a search result maps
+straight back to its article, offsets and sentences. Chunk text is not stored twice: it is a
+slice of the article text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .models import Article, Chunk, Sentence
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, path TEXT NOT NULL,
+    content_hash TEXT NOT NULL, published TEXT, source TEXT, url TEXT, place TEXT
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    sentences TEXT NOT NULL, heading TEXT NOT NULL, tokens INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id, ordinal);
+"""
+
+_ARTICLE_COLUMNS = "id, title, text, path, content_hash, published, source, url, place"
+
+
+class MetadataStore:
+    """SQLite access for one index generation. Safe to share between threads."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        if not readonly:
+            self._conn.execute("PRAGMA journal_mode=DELETE")
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- writing (only ever on a fresh generation, never the one being served) --
+
+    def copy_to(self, target: Path) -> None:
+        """Write a consistent copy of this database to ``target``."""
+        dest = sqlite3.connect(target)
+        with self._lock:
+            self._conn.backup(dest)
+        dest.close()
+
+    def set_meta(self, values: dict[str, object]) -> None:
+        rows = [(k, json.dumps(v)) for k, v in values.items()]
+        with self._lock:
+            self._conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
+
+    def delete_articles(self, ids: Iterable[str]) -> list[int]:
+        """Remove articles and their chunks; return the removed chunk ids."""
+        ids = list(ids)
+        removed: list[int] = []
+        with self._lock, self._transaction():
+            for article_id in ids:
+                rows = self._conn.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))
+                removed.extend(r[0] for r in rows)
+                self._conn.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+                self._conn.execute("DELETE FROM articles WHERE id=?", (article_id,))
+        return removed
+
+    def add_article(self, article: Article, chunks: list[Chunk]) -> list[int]:
+        """Insert an article with its chunks; return the new chunk ids, in order."""
+        with self._lock, self._transaction():
+            self._conn.execute(
+                f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (article.id, article.title, article.text, article.path, article.content_hash,
+                 article.published, article.source, article.url, article.place),
+            )
+            return [self._insert_chunk(c) for c in chunks]
+
+    def _insert_chunk(self, chunk: Chunk) -> int:
+        sentences = json.dumps([[s.start, s.end] for s in chunk.sentences])
+        cur = self._conn.execute(
+            'INSERT INTO chunks (article_id, ordinal, start, "end", sentences, heading, tokens) '
+            "VALUES (?,?,?,?,?,?,?)",
+            (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, sentences, chunk.heading, chunk.tokens),
+        )
+        return int(cur.lastrowid)
+
+    def _transaction(self):
+        conn = self._conn
+
+        class _Tx:
+            def __enter__(self):
+                conn.execute("BEGIN")
+
+            def __exit__(self, exc_type, *_):
+                conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+        return _Tx()
+
+    # -- reading --
+
+    def meta(self) -> dict[str, object]:
+        with self._lock:
+            rows = self._conn.execute("SELECT key, value FROM meta").fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    def article_hashes(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT id, content_hash FROM articles"))
+
+    def count(self, table: str) -> int:
+        assert table in ("articles", "chunks")
+        with self._lock:
+            return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def articles(self) -> list[Article]:
+        """Every article, newest first (undated last), then by title."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles "
+                "ORDER BY published IS NULL, published DESC, title"
+            ).fetchall()
+        return [Article(*row) for row in rows]
+
+    def article(self, article_id: str) -> Article | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)
+            ).fetchone()
+        return Article(*row) if row else None
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, tuple[Chunk, Article]]:
+        """The chunks with these ids and their articles (missing ids are left out)."""
+        ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f'SELECT c.id, c.ordinal, c.start, c."end", c.sentences, c.heading, c.tokens, '
+                f"{', '.join('a.' + c.strip() for c in _ARTICLE_COLUMNS.split(','))} "
+                f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+                ids,
+            ).fetchall()
+        return {row[0]: _chunk_with_article(row) for row in rows}
+
+    def iter_chunk_texts(self) -> Iterator[tuple[int, str]]:
+        """(chunk id, embedding text) for every chunk, in id order: what BM25 indexes."""
+        with self._lock:
+            rows = self._conn.execute(
+                'SELECT c.id, c.heading, substr(a.text, c.start + 1, c."end" - c.start) '
+                "FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+            ).fetchall()
+        for chunk_id, heading, text in rows:
+            yield chunk_id, f"{heading}\n{text}" if heading else text
+
+
+def _chunk_with_article(row: tuple) -> tuple[Chunk, Article]:
+    _, ordinal, start, end, sentences, heading, tokens, *article_fields = row
+    article = Article(*article_fields)
+    chunk = Chunk(
+        article_id=article.id, ordinal=ordinal, start=start, end=end,
+        text=article.text[start:end],
+        sentences=tuple(Sentence(a, b) for a, b in json.loads(sentences)),
+        heading=heading, tokens=tokens,
+    )
+    return chunk, article
