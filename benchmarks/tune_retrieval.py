@@ -28,6 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     data = load_squad(args.file, limit=args.limit)
     encoder = SentenceTransformerEncoder()
+    when = [q for q in data.questions if q.text.lower().startswith("when")]
     print(f"{len(data.articles)} articles, {len(data.questions)} questions")
     for tokens in args.chunk_tokens:
         with tempfile.TemporaryDirectory() as tmp:
@@ -37,12 +38,14 @@ def main() -> None:
             r = retrieval.Retriever(open_index(Path(tmp)), encoder)
             print(f"chunk_tokens={tokens}: {report.chunks_total} chunks in {took:.0f}s")
             for mode in ("bm25", "dense", "hybrid"):
-                for rrf_k in (args.rrf_k if mode == "hybrid" else [60]):
+                hybrid = mode == "hybrid"
+                for rrf_k in args.rrf_k if hybrid else [retrieval.RRF_K]:
                     retrieval.RRF_K = rrf_k
-                    s = evaluate_retrieval(lambda q, k: r.search(q, k, mode), data.questions)
-                    extra = f" rrf_k={rrf_k}" if mode == "hybrid" else ""
-                    print(f"  {mode:6}{extra:10} r@1 {s.recall[1]:.3f} r@5 {s.recall[5]:.3f} "
-                          f"r@10 {s.recall[10]:.3f} mrr@10 {s.mrr_at_10:.3f} p50 {s.latency_ms_p50:.1f}ms")
+                    extra = f" rrf_k={rrf_k}" if hybrid else ""
+                    for label, subset in (("all", data.questions), ("when", when)):
+                        s = evaluate_retrieval(lambda q, k: r.search(q, k, mode), subset)
+                        print(f"  {mode:6}{extra:22} {label:4} r@1 {s.recall[1]:.3f} r@5 {s.recall[5]:.3f} "
+                              f"r@10 {s.recall[10]:.3f} mrr@10 {s.mrr_at_10:.3f} p50 {s.latency_ms_p50:.1f}ms")
 
 
 if __name__ == "__main__":

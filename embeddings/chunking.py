@@ -33,7 +33,7 @@ class TokenCounter(Protocol):
 class ChunkingConfig:
     """How articles are cut; recorded in the index so a different setting forces a rebuild."""
 
-    chunk_tokens: int = 128
+    chunk_tokens: int = 160
     overlap_sentences: int = 1
 
 

@@ -55,6 +55,9 @@ class SentenceTransformerEncoder:
             # A local copy needs no hub: never let a library try one (there is no network).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer  # heavy: import on first use
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a per-load "Loading weights" bar is noise in a CLI or bot log
 
         try:
             self._model = SentenceTransformer(location, device=device)

@@ -13,7 +13,7 @@ from .corpus import read_corpus
 from .encoder import Encoder
 from .index import check_compatible, expected_manifest, open_index
 from .indexer import IndexProgress, update_index
-from .models import Article, Hit, IndexReport, IndexStatus
+from .models import Article, Corpus, Hit, IndexReport, IndexStatus
 from .retrieval import Retriever
 from .settings import EngineSettings, RetrievalMode
 
@@ -53,6 +53,11 @@ class Engine:
             max_file_bytes=int(self.settings.max_file_mb * 2**20),
             max_article_chars=self.settings.max_article_chars,
         )
+        return self.index_corpus(corpus, rebuild=rebuild, progress=progress)
+
+    def index_corpus(self, corpus: Corpus, *, rebuild: bool = False,
+                     progress: IndexProgress | None = None) -> IndexReport:
+        """Make the index reflect exactly ``corpus``, then serve it."""
         report = update_index(self.settings.data_dir, corpus, self.encoder, self.config,
                               rebuild=rebuild, batch_size=self.settings.encode_batch_size,
                               progress=progress)

@@ -5,6 +5,7 @@ the semantic one (see docs/EVALUATION.md for the measurements behind the default
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import get_args
@@ -52,6 +53,7 @@ class Retriever:
         self.depth = depth
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
 
     def search(self, query: str, k: int = 5, mode: RetrievalMode = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``, best first, near-duplicates collapsed."""
@@ -66,14 +68,16 @@ class Retriever:
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's unit vector, from a small LRU cache when asked before."""
-        vector = self._cache.get(query)
-        if vector is None:
-            vector = self.encoder.encode([query])[0]
+        with self._cache_lock:
+            vector = self._cache.get(query)
+            if vector is not None:
+                self._cache.move_to_end(query)
+                return vector
+        vector = self.encoder.encode([query])[0]
+        with self._cache_lock:
             self._cache[query] = vector
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(query)
         return vector
 
     def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:

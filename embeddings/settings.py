@@ -26,7 +26,7 @@ class EngineSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the index lives.")
     seeds_dir: Path = Field(Path("seeds"), description="The article folder to index.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers name or path.")
-    chunk_tokens: int = Field(128, ge=32, le=512, description="Chunk window in word pieces.")
+    chunk_tokens: int = Field(160, ge=32, le=512, description="Chunk window in word pieces.")
     chunk_overlap_sentences: int = Field(1, ge=1, le=5)
     max_file_mb: float = Field(32.0, gt=0, description="Larger files are skipped.")
     max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are skipped.")

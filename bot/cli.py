@@ -1,0 +1,267 @@
+"""The ``newsbot`` command line: the composition root that builds settings, model and index
+once and hands them to the engine."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TaskID, TextColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
+
+from pydantic import ValidationError
+
+from embeddings.errors import NewsbotError
+from embeddings.index import open_index
+
+from . import render
+from .settings import AppSettings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Answer questions about a folder of news articles.")
+err = Console(stderr=True)
+log = logging.getLogger("newsbot")
+
+class SearchMode(str, Enum):
+    hybrid = "hybrid"
+    dense = "dense"
+    bm25 = "bm25"
+
+
+Mode = Annotated[SearchMode, typer.Option("--mode", help="How to search: BM25 and dense fused, or one alone.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def main() -> None:
+    """Console-script entry point: run the app and turn engine errors into one line + exit 1."""
+    try:
+        app(standalone_mode=False)
+    except NewsbotError as exc:
+        _fail(str(exc))
+    except ValidationError as exc:  # a bad NEWSBOT_* value in the environment or .env
+        problems = "; ".join(f"NEWSBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        _fail(f"invalid setting: {problems}")
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        code = getattr(exc, "exit_code", None)
+        if code is None:
+            raise
+        if hasattr(exc, "show"):
+            exc.show()
+        sys.exit(code)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    sys.exit(1)
+
+
+@app.callback()
+def _setup(ctx: typer.Context) -> None:
+    settings = AppSettings()
+    logging.basicConfig(level=settings.log_level, format="%(message)s",
+                        handlers=[RichHandler(console=err, show_path=False, show_time=False)])
+    logging.getLogger("bm25s").setLevel(max(logging.INFO, logging.getLogger().level))
+    ctx.obj = {"settings": settings}
+
+
+def _settings(ctx: typer.Context) -> AppSettings:
+    return ctx.obj["settings"]
+
+
+def _engine(ctx: typer.Context):
+    """The engine with its model, built once per process."""
+    if "engine" not in ctx.obj:
+        from embeddings.encoder import SentenceTransformerEncoder
+        from embeddings.engine import Engine
+
+        settings = _settings(ctx)
+        ctx.obj["engine"] = Engine(settings, SentenceTransformerEncoder(settings.embedding_model))
+    return ctx.obj["engine"]
+
+
+class _SpeedColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:6.1f} chunks/s")
+
+
+class _RichIndexProgress:
+    """Shows embedding progress with chunks per second."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def begin(self, total_chunks: int) -> None:
+        self._task = self._progress.add_task("embedding", total=total_chunks)
+
+    def advance(self, chunks: int) -> None:
+        self._progress.advance(self._task, chunks)
+
+
+@app.command()
+def index(
+    ctx: typer.Context,
+    seeds: Annotated[Optional[Path], typer.Option(help="Article folder (default NEWSBOT_SEEDS_DIR).")] = None,
+    rebuild: Annotated[bool, typer.Option(help="Start from scratch (after a model change).")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Build or update the index from the seeds folder (only new or changed articles are embedded)."""
+    engine = _engine(ctx)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _SpeedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True, disable=as_json) as progress:
+        report = engine.refresh(seeds, rebuild=rebuild, progress=_RichIndexProgress(progress))
+    if as_json:
+        typer.echo(render.dumps(render.report_to_dict(report)))
+        return
+    for skipped in report.skipped:
+        err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False, markup=False, soft_wrap=True)
+    typer.echo(report.summary())
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[Optional[int], typer.Option("--k", "-k", min=1, max=100,
+                                             help="How many passages [default: NEWSBOT_SEARCH_K].")] = None,
+    mode: Annotated[Optional[SearchMode], typer.Option(
+        "--mode", help="hybrid, dense or bm25 [default: NEWSBOT_RETRIEVAL_MODE].")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show the passages that best match QUERY."""
+    hits = _engine(ctx).search(query, k, mode.value if mode else None)
+    if as_json:
+        typer.echo(render.dumps([render.hit_to_dict(i, h) for i, h in enumerate(hits, 1)]))
+    elif not hits:
+        typer.echo("No matching passages.")
+    else:
+        typer.echo("\n\n".join(render.hit_text(i, h) for i, h in enumerate(hits, 1)))
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    as_json: AsJson = False,
+) -> None:
+    """Answer QUESTION from the articles (for now: the best passage and its source)."""
+    engine = _engine(ctx)
+    typer.echo(render.dumps(_best_passage(engine, question)) if as_json else _ask_text(engine, question))
+
+
+def _best_passage(engine, question: str) -> dict:
+    hits = engine.search(question, 3)
+    return {
+        "question": question,
+        "answered": bool(hits),
+        "passage": hits[0].chunk.text if hits else None,
+        "sources": [{"article_id": h.article.id, "title": h.article.title, "published": h.article.published,
+                     "url": h.article.url, "score": round(h.score, 6)} for h in hits],
+    }
+
+
+def _ask_text(engine, question: str) -> str:
+    result = _best_passage(engine, question)
+    if not result["answered"]:
+        return "I couldn't find anything about that in the articles."
+    hit = engine.search(question, 1)[0]
+    return render.hit_text(1, hit)
+
+
+@app.command()
+def chat(ctx: typer.Context) -> None:
+    """Ask questions in the terminal, one per line (empty line, 'quit' or Ctrl-D to leave)."""
+    engine = _engine(ctx)
+    engine.load()
+    status = engine.status()
+    typer.echo(f"newsbot: {status.articles} articles, {status.chunks} passages. Ask me about them.")
+    while True:
+        try:
+            line = input("you> ").strip()
+        except EOFError:
+            break
+        if line.lower() in ("", "quit", "exit", "q"):
+            break
+        try:
+            typer.echo(_ask_text(engine, line))
+        except NewsbotError as exc:
+            typer.echo(str(exc))
+        typer.echo("")
+
+
+@app.command()
+def articles(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """List the indexed articles, newest first."""
+    snapshot = open_index(_settings(ctx).data_dir)
+    try:
+        rows = snapshot.store.articles()
+    finally:
+        snapshot.close()
+    if as_json:
+        typer.echo(render.dumps([render.article_to_dict(a) for a in rows]))
+        return
+    for a in rows:
+        typer.echo(f"{a.published or '(undated)':10}  {a.id}  {a.title}")
+    typer.echo(f"{len(rows)} articles")
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Describe the index: size, model, chunking, build time."""
+    snapshot = open_index(_settings(ctx).data_dir)
+    snapshot.close()
+    m = snapshot.manifest
+    info = {"articles": m["articles"], "chunks": m["chunks"], "model": m["model"], "dimension": m["dimension"],
+            "chunk_tokens": m["chunk_tokens"], "overlap_sentences": m["overlap_sentences"],
+            "built_at": m["built_at"], "path": str(snapshot.path)}
+    if as_json:
+        typer.echo(render.dumps(info))
+    else:
+        typer.echo("\n".join(f"{key:18} {value}" for key, value in info.items()))
+
+
+@app.command("eval")
+def evaluate(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="SQuAD v1.1-format JSON (or .zip).")],
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
+    mode: Mode = SearchMode.hybrid,
+    as_json: AsJson = False,
+) -> None:
+    """Measure retrieval on SQuAD-format data in a temporary index."""
+    import tempfile
+
+    from embeddings.engine import Engine
+    from embeddings.evaluation import evaluate_retrieval, load_squad
+    from embeddings.models import Corpus
+
+    dataset = load_squad(file, limit=limit)
+    engine = _engine(ctx)
+    with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
+        scratch = Engine(engine.settings.model_copy(update={"data_dir": Path(tmp)}), engine.encoder)
+        started = time.perf_counter()
+        report = scratch.index_corpus(Corpus(dataset.articles))
+        ingest = time.perf_counter() - started
+        scores = evaluate_retrieval(lambda q, k: scratch.search(q, k, mode.value), dataset.questions)
+    result = {"file": str(file), "mode": mode.value, "articles": len(dataset.articles), **scores.as_dict(),
+              "chunks": report.chunks_total, "ingest_seconds": round(ingest, 2),
+              "ingest_chunks_per_s": round(report.chunks_total / ingest, 1) if ingest else None}
+    if as_json:
+        typer.echo(render.dumps(result))
+    else:
+        typer.echo("\n".join(f"{key:20} {_fmt(value)}" for key, value in result.items()))
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real embedding model (loaded once per run) and small real corpora."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "seeds" / "000_bb6286341943b110.txt"
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real all-MiniLM-L6-v2 model, shared by every test."""
+    from embeddings.encoder import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A seeds folder holding the project's seed article and a few more real-format articles."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    for item in (FIXTURES / "news").iterdir():
+        shutil.copy(item, folder / item.name)
+    return folder
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path, encoder):
+    """Build an Engine over a seeds folder with its own data directory."""
+    from embeddings.engine import Engine
+    from embeddings.settings import EngineSettings
+
+    def build(seeds_dir: Path, data_dir: Path | None = None, **overrides):
+        settings = EngineSettings(
+            _env_file=None, data_dir=data_dir or tmp_path / "data", seeds_dir=seeds_dir, **overrides
+        )
+        return Engine(settings, encoder)
+
+    return build

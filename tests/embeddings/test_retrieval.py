@@ -1,0 +1,96 @@
+"""Hybrid retrieval over a real index: the right passage first, clean modes, sane failures."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embeddings.errors import QueryError
+
+from ..conftest import SEED
+
+SEED_ID = SEED.stem
+
+
+@pytest.fixture
+def engine(seeds, make_engine):
+    engine = make_engine(seeds)
+    engine.refresh()
+    return engine
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_the_meeting_date_passage_comes_first(engine, mode):
+    hits = engine.search("when will the security council secretaries meet", 5, mode)
+    assert hits[0].article.id == SEED_ID
+    assert "May 21-22" in hits[0].chunk.text
+
+
+@pytest.mark.parametrize(
+    "question, article_id, needle",
+    [
+        ("How much did the new bridge in Portmere cost?", "harbour-bridge", "310 million euros"),
+        ("What interest rate did Norland's central bank keep?", "rates-2024-06", "4.5 percent"),
+        ("Who won the marathon?", "marathon-2024", "Grace Wanjiru"),
+        ("How many firefighters fought the blaze in the Sarn mountains?", "wildfire", "400 firefighters"),
+        ("Who will chair the SCO meeting?", SEED_ID, "Zhao Kezhi will chair"),
+    ],
+)
+def test_each_article_answers_its_own_questions(engine, question, article_id, needle):
+    hit = engine.search(question, 3)[0]
+    assert hit.article.id == article_id and needle in hit.chunk.text
+
+
+def test_hybrid_hits_carry_both_rankings_and_article_metadata(engine):
+    hits = engine.search("Portmere harbour bridge opening", 3)
+    top = hits[0]
+    assert top.article.id == "harbour-bridge"
+    assert top.dense_rank == 1 and top.bm25_rank == 1
+    assert top.article.published == "2024-03-14" and top.article.place == "PORTMERE"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_single_modes_report_only_their_own_scores(engine):
+    dense = engine.search("bridge", 3, "dense")[0]
+    lexical = engine.search("bridge", 3, "bm25")[0]
+    assert dense.bm25_rank is None and dense.score == dense.dense_score
+    assert lexical.dense_rank is None and lexical.score == lexical.bm25_score
+
+
+def test_a_duplicate_article_is_collapsed_into_one_hit(seeds, make_engine):
+    shutil.copy(seeds / SEED.name, seeds / "syndicated-copy.txt")
+    engine = make_engine(seeds)
+    engine.refresh()
+    hits = engine.search("when will the security council secretaries meet", 5)
+    texts = [h.chunk.text for h in hits]
+    assert len(texts) == len(set(texts))
+
+
+def test_k_larger_than_the_index_returns_what_there_is(engine):
+    assert 0 < len(engine.search("meeting", 100)) <= engine.status().chunks
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t", "?!", "\u200b\u200b", "x" * 2001])
+def test_unusable_queries_raise_a_query_error_with_a_helpful_message(engine, bad):
+    with pytest.raises(QueryError) as caught:
+        engine.search(bad)
+    assert len(str(caught.value)) < 200
+
+
+def test_a_query_of_only_stop_words_still_gets_dense_results(engine):
+    assert engine.search("what is it", 3, "bm25") == []
+    assert engine.search("what is it", 3)  # the dense side still answers
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(min_size=1, max_size=80).filter(lambda q: any(ch.isalnum() for ch in q)))
+def test_saved_and_reloaded_index_gives_identical_hits(engine, make_engine, seeds, query):
+    reloaded = make_engine(seeds, data_dir=engine.settings.data_dir)
+    reloaded.load()
+    for mode in ("hybrid", "dense", "bm25"):
+        before = [(h.chunk_id, round(h.score, 5)) for h in engine.search(query, 5, mode)]
+        after = [(h.chunk_id, round(h.score, 5)) for h in reloaded.search(query, 5, mode)]
+        assert before == after

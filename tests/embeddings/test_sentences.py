@@ -1,0 +1,54 @@
+"""Sentence splitting: abbreviations stay whole, offsets are exact, nothing is lost."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from embeddings.sentences import split_sentences
+
+
+def texts(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in split_sentences(text)]
+
+
+def test_abbreviations_do_not_end_sentences():
+    text = "The U.S. envoy met Mr. Khan in Beijing on Jan. 5. He said talks went well."
+    assert texts(text) == ["The U.S. envoy met Mr. Khan in Beijing on Jan. 5.", "He said talks went well."]
+
+
+def test_decimals_and_initials_do_not_end_sentences():
+    text = "Prices rose 3.5% last year, said J. K. Rowling. Then they fell."
+    assert texts(text) == ["Prices rose 3.5% last year, said J. K. Rowling.", "Then they fell."]
+
+
+def test_sentences_never_span_paragraphs():
+    text = "First paragraph has no full stop\n\nSecond paragraph starts here. And ends here."
+    assert texts(text) == ["First paragraph has no full stop", "Second paragraph starts here.", "And ends here."]
+
+
+def test_closing_quote_stays_with_its_sentence():
+    text = "He said “we will come.”\n\nNext."
+    assert texts(text) == ["He said “we will come.”", "Next."]
+
+
+def test_a_huge_paragraph_is_split_quickly_and_completely():
+    text = "He said the U.S. will act. " * 5000
+    spans = split_sentences(text)
+    assert len(spans) == 5000
+    assert all(text[s.start : s.end] == "He said the U.S. will act." for s in spans)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_every_non_blank_character_lands_in_exactly_one_sentence(text):
+    spans = split_sentences(text)
+    covered = [0] * len(text)
+    for s in spans:
+        piece = text[s.start : s.end]
+        assert piece == piece.strip() and piece
+        for i in range(s.start, s.end):
+            covered[i] += 1
+    assert all(c <= 1 for c in covered)
+    assert all(covered[i] == 1 for i, ch in enumerate(text) if not ch.isspace())
+    assert [s.start for s in spans] == sorted(s.start for s in spans)
