@@ -3,9 +3,9 @@ once and hands them to the engine."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -152,40 +152,36 @@ def search(
 @app.command()
 def ask(
     ctx: typer.Context,
-    question: Annotated[str, typer.Argument(help="Your question.")],
+    question: Annotated[str, typer.Argument(help="Your question, or - to read one question per line from stdin.")],
     as_json: AsJson = False,
 ) -> None:
-    """Answer QUESTION from the articles (for now: the best passage and its source)."""
+    """Answer QUESTION from the articles: short answer, quoted evidence, citation."""
     engine = _engine(ctx)
-    typer.echo(render.dumps(_best_passage(engine, question)) if as_json else _ask_text(engine, question))
+    if question != "-":
+        answer = engine.answer(question)
+        typer.echo(render.dumps(render.answer_to_dict(answer)) if as_json else render.answer_text(answer))
+        return
+    for line in sys.stdin:  # one model load for all the questions
+        if line.strip():
+            typer.echo(_ask_line(engine, line.strip()))
 
 
-def _best_passage(engine, question: str) -> dict:
-    hits = engine.search(question, 3)
-    return {
-        "question": question,
-        "answered": bool(hits),
-        "passage": hits[0].chunk.text if hits else None,
-        "sources": [{"article_id": h.article.id, "title": h.article.title, "published": h.article.published,
-                     "url": h.article.url, "score": round(h.score, 6)} for h in hits],
-    }
-
-
-def _ask_text(engine, question: str) -> str:
-    result = _best_passage(engine, question)
-    if not result["answered"]:
-        return "I couldn't find anything about that in the articles."
-    hit = engine.search(question, 1)[0]
-    return render.hit_text(1, hit)
+def _ask_line(engine, question: str) -> str:
+    try:
+        return json.dumps(render.answer_to_dict(engine.answer(question)), ensure_ascii=False)
+    except NewsbotError as exc:  # one bad line must not end the batch
+        return json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False)
 
 
 @app.command()
 def chat(ctx: typer.Context) -> None:
-    """Ask questions in the terminal, one per line (empty line, 'quit' or Ctrl-D to leave)."""
+    """Ask questions in the terminal, one per line; follow-ups ("and where?") refer to the
+    conversation so far. An empty line, 'quit' or Ctrl-D leaves."""
     engine = _engine(ctx)
     engine.load()
     status = engine.status()
     typer.echo(f"newsbot: {status.articles} articles, {status.chunks} passages. Ask me about them.")
+    history: list[str] = []
     while True:
         try:
             line = input("you> ").strip()
@@ -194,10 +190,26 @@ def chat(ctx: typer.Context) -> None:
         if line.lower() in ("", "quit", "exit", "q"):
             break
         try:
-            typer.echo(_ask_text(engine, line))
+            typer.echo(render.answer_text(engine.answer(line, history)))
+            history.append(line)
         except NewsbotError as exc:
             typer.echo(str(exc))
         typer.echo("")
+
+
+@app.command()
+def summary(
+    ctx: typer.Context,
+    article: Annotated[Optional[str], typer.Argument(help="Article id, exact title or a few words of it.")] = None,
+    topic: Annotated[Optional[str], typer.Option("--topic", help="Digest across the articles about this.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Summarise one article in 3-5 sentences, or give a cited digest of a topic."""
+    if (article is None) == (topic is None):
+        raise typer.BadParameter("give either an ARTICLE or --topic, not both")
+    engine = _engine(ctx)
+    result = engine.summarize(article) if article is not None else engine.summarize_topic(topic)
+    typer.echo(render.dumps(render.summary_to_dict(result)) if as_json else render.summary_text(result))
 
 
 @app.command()
@@ -237,30 +249,21 @@ def evaluate(
     file: Annotated[Path, typer.Argument(help="SQuAD v1.1-format JSON (or .zip).")],
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
     mode: Mode = SearchMode.hybrid,
+    holdout: Annotated[int, typer.Option(min=0, help="Leave every Nth article out of the index; its "
+                                         "questions must be refused (0: keep all).")] = 5,
     as_json: AsJson = False,
 ) -> None:
-    """Measure retrieval on SQuAD-format data in a temporary index."""
-    import tempfile
+    """Measure retrieval and answers on SQuAD-format data, in a temporary index."""
+    from embeddings.evaluation import load_squad, run_evaluation
 
-    from embeddings.engine import Engine
-    from embeddings.evaluation import evaluate_retrieval, load_squad
-    from embeddings.models import Corpus
-
-    dataset = load_squad(file, limit=limit)
     engine = _engine(ctx)
-    with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
-        scratch = Engine(engine.settings.model_copy(update={"data_dir": Path(tmp)}), engine.encoder)
-        started = time.perf_counter()
-        report = scratch.index_corpus(Corpus(dataset.articles))
-        ingest = time.perf_counter() - started
-        scores = evaluate_retrieval(lambda q, k: scratch.search(q, k, mode.value), dataset.questions)
-    result = {"file": str(file), "mode": mode.value, "articles": len(dataset.articles), **scores.as_dict(),
-              "chunks": report.chunks_total, "ingest_seconds": round(ingest, 2),
-              "ingest_chunks_per_s": round(report.chunks_total / ingest, 1) if ingest else None}
+    result = run_evaluation(load_squad(file, limit=limit), engine.settings, engine.encoder,
+                            mode=mode.value, holdout=holdout)
+    result = {"file": str(file), **result}
     if as_json:
         typer.echo(render.dumps(result))
     else:
-        typer.echo("\n".join(f"{key:20} {_fmt(value)}" for key, value in result.items()))
+        typer.echo("\n".join(f"{key:22} {_fmt(value)}" for key, value in result.items()))
 
 
 def _fmt(value) -> str:

@@ -6,7 +6,7 @@ import json
 import textwrap
 from dataclasses import asdict
 
-from embeddings.models import Article, Hit, IndexReport, IndexStatus
+from embeddings.models import Answer, Article, Citation, Hit, IndexReport, IndexStatus, Summary
 
 
 def hit_to_dict(rank: int, hit: Hit) -> dict:
@@ -54,3 +54,62 @@ def hit_text(rank: int, hit: Hit, width: int = 100) -> str:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
+
+
+def answer_to_dict(answer: Answer) -> dict:
+    """The JSON shape of `newsbot ask --json`."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "short_answer": answer.short_answer,
+        "sentences": list(answer.sentences),
+        "sources": [{"article_id": c.article_id, "title": c.title, "published": c.published,
+                     "url": c.url, "source": c.source, "place": c.place, "score": round(c.score, 6)}
+                    for c in answer.sources],
+        "confidence": answer.confidence,
+        "standalone_question": answer.standalone_question,
+        "note": answer.note,
+    }
+
+
+def answer_text(answer: Answer, width: int = 100) -> str:
+    """Short answer, quoted evidence, then citations — or a plain refusal with the closest articles."""
+    if not answer.answered:
+        lines = ["I couldn't find that in the articles."]
+        if answer.sources:
+            lines.append("Closest articles:")
+            lines += [f"  - {citation_text(c)}" for c in answer.sources]
+        return "\n".join(lines)
+    lines = [answer.short_answer] if answer.short_answer else []
+    if answer.note:
+        lines.append(f"({answer.note})")
+    for sentence in answer.sentences:
+        lines.append(textwrap.fill(f"“{' '.join(sentence.split())}”", width, initial_indent="  ", subsequent_indent="   "))
+    lines += [f"  — {citation_text(c)}" for c in answer.sources]
+    return "\n".join(lines)
+
+
+def citation_text(c: Citation) -> str:
+    """"Headline (BEIJING · Source · published 2024-05-01) url" with whatever parts are known."""
+    details = [p for p in (c.place, c.source, f"published {c.published}" if c.published else None) if p]
+    text = f"{c.title} ({' · '.join(details)})" if details else c.title
+    return f"{text} {c.url}" if c.url else text
+
+
+def summary_to_dict(summary: Summary) -> dict:
+    cite = lambda c: {"article_id": c.article_id, "title": c.title, "published": c.published,  # noqa: E731
+                      "url": c.url, "source": c.source, "place": c.place}
+    return {"title": summary.title, "article": cite(summary.article) if summary.article else None,
+            "points": [{"text": p.text, "source": cite(p.citation)} for p in summary.points]}
+
+
+def summary_text(summary: Summary, width: int = 100) -> str:
+    """An article summary cites its article once; a digest cites each point."""
+    if not summary.points:
+        return f"{summary.title}\nNothing in the articles matches that."
+    lines = [summary.title if summary.article is None else citation_text(summary.article)]
+    for point in summary.points:
+        lines.append(textwrap.fill(" ".join(point.text.split()), width, initial_indent="  • ", subsequent_indent="    "))
+        if summary.article is None:
+            lines.append(f"    — {citation_text(point.citation)}")
+    return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Sequence
 
 import faiss
 
@@ -13,8 +14,10 @@ from .corpus import read_corpus
 from .encoder import Encoder
 from .index import check_compatible, expected_manifest, open_index
 from .indexer import IndexProgress, update_index
-from .models import Article, Corpus, Hit, IndexReport, IndexStatus
-from .retrieval import Retriever
+from .answers import AnswerPolicy, answer_question
+from .models import Answer, Article, Corpus, Hit, IndexReport, IndexStatus, Summary
+from .retrieval import Retriever, clean_query
+from .summaries import find_article, suggest_articles, summarize_article, summarize_topic
 from .settings import EngineSettings, RetrievalMode
 
 
@@ -29,6 +32,7 @@ class Engine:
         self.settings = settings
         self.encoder = encoder
         self.config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_sentences)
+        self.answer_policy = AnswerPolicy()
         self._retriever: Retriever | None = None
         self._swap = threading.Lock()
         # FAISS's OpenMP threads fight torch's for a laptop's few cores; one query at a time
@@ -76,9 +80,33 @@ class Engine:
         """The best chunks for ``query`` (see ``Retriever.search``)."""
         return self._current().search(query, k or self.settings.search_k, mode or self.settings.retrieval_mode)
 
+    def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """A grounded answer to ``question``; ``history`` holds the conversation's earlier
+        questions, oldest first, so that follow-ups resolve."""
+        return answer_question(self._current(), question, history, self.answer_policy,
+                               self.settings.retrieval_mode)
+
     def articles(self) -> list[Article]:
         """Every indexed article, newest first."""
-        return self._current().snapshot.store.articles()
+        return list(self._current().snapshot.articles)
+
+    def find_article(self, ref: str) -> Article:
+        """The article with this id, exact title or closest fuzzy title (ArticleNotFoundError
+        names the closest titles when nothing matches)."""
+        return find_article(self._current().snapshot.articles, ref)
+
+    def suggest_articles(self, text: str, limit: int = 25) -> list[Article]:
+        """Articles whose titles match partial ``text`` best (newest first when it is empty)."""
+        return suggest_articles(self._current().snapshot.articles, text, limit)
+
+    def summarize(self, ref: str) -> Summary:
+        """A 3–5 sentence extractive summary of the article ``ref`` names."""
+        return summarize_article(self.find_article(ref), self.encoder)
+
+    def summarize_topic(self, query: str, *, passages: int = 10) -> Summary:
+        """A short cited digest across the articles most relevant to ``query``."""
+        query = clean_query(query)
+        return summarize_topic(query, self.search(query, passages), self.encoder)
 
     def status(self) -> IndexStatus:
         snapshot = self._current().snapshot

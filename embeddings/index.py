@@ -23,11 +23,13 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .chunking import ChunkingConfig
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex
+from .models import Article
 from .store import MetadataStore
 from .vectors import VectorIndex
 
@@ -102,6 +104,11 @@ class IndexSnapshot:
     store: MetadataStore
     vectors: VectorIndex
     lexical: LexicalIndex
+
+    @cached_property
+    def articles(self) -> tuple[Article, ...]:
+        """Every article of this generation, newest first (read once, then shared)."""
+        return tuple(self.store.articles())
 
     def close(self) -> None:
         self.store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Sequence
 
@@ -50,13 +51,25 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def terms(self, text: str) -> list[str]:
+        """``text`` as this index sees it: lower-cased, stop words dropped, stemmed."""
+        return bm25s.tokenize([text], stopwords="en", stemmer=self._stemmer,
+                              return_ids=False, show_progress=False)[0]
+
+    def idf(self, term: str) -> float:
+        """How rare a (stemmed) term is across chunks: BM25's idf, highest for unseen terms."""
+        n = len(self._ids)
+        token = self._bm25.vocab_dict.get(term) if self._bm25 is not None else None
+        indptr = self._bm25.scores["indptr"] if token is not None else None
+        df = int(indptr[token + 1] - indptr[token]) if token is not None else 0
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to ``k`` chunk ids matching ``query``'s terms, best first, with BM25 scores.
         A query with no known terms matches nothing."""
         if self._bm25 is None:
             return []
-        terms = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer,
-                               return_ids=False, show_progress=False)[0]
+        terms = self.terms(query)
         if not any(t in self._bm25.vocab_dict for t in terms):
             return []
         k = min(k, len(self._ids))

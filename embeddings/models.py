@@ -126,3 +126,58 @@ class IndexStatus:
     generation: str
     path: str
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a quoted sentence comes from, as a reader needs it to judge and follow it."""
+
+    article_id: str
+    title: str
+    published: str | None = None
+    url: str | None = None
+    source: str | None = None
+    place: str | None = None
+    score: float = 0.0
+
+    @classmethod
+    def of(cls, article: Article, score: float = 0.0) -> "Citation":
+        return cls(article.id, article.title, article.published, article.url, article.source,
+                   article.place, score)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A grounded answer: the short answer (when the question wants a fact), the sentences
+    that support it quoted verbatim, and the articles they come from.
+
+    ``answered`` is False when the articles do not hold the answer; ``sources`` then lists
+    the closest articles instead. ``standalone_question`` is the question with a follow-up's
+    references filled in from the history. ``note`` explains a resolved relative date.
+    """
+
+    question: str
+    answered: bool
+    short_answer: str | None
+    sentences: tuple[str, ...]
+    sources: tuple[Citation, ...]
+    confidence: float
+    standalone_question: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryPoint:
+    """One extracted sentence of a summary and the article it comes from."""
+
+    text: str
+    citation: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """An extractive summary of one article (``article`` set) or a digest across articles."""
+
+    title: str
+    points: tuple[SummaryPoint, ...]
+    article: Citation | None = None

@@ -1,0 +1,103 @@
+"""What kind of answer a question wants, and whether a text could hold one.
+
+Used by retrieval (a "when" question prefers passages that contain a date) and by answers
+(the short answer is a span of the expected type)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Sequence
+
+
+class AnswerType(StrEnum):
+    WHEN = "when"
+    WHERE = "where"
+    WHO = "who"
+    NUMBER = "number"
+    OTHER = "other"
+
+
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
+           r"Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.")
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+TEMPORAL = re.compile(
+    rf"\b(?:{_MONTHS})(?!\w)|\b(?:{_WEEKDAYS})\b|\b1\d{{3}}s?\b|\b20\d{{2}}s?\b"
+    r"|\b(?:today|yesterday|tomorrow|tonight)\b"
+    r"|\b(?:next|last|this|coming|previous)\s+(?:week|month|year|decade|century|spring|summer|autumn|fall|winter)\b"
+    r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am|pm)\b|\b\d{1,2}(?:st|nd|rd|th)\s+century\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                 "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                 "hundred|thousand|million|billion|trillion|dozen|first|second|third|fourth|fifth|sixth|"
+                 "seventh|eighth|ninth|tenth")
+NUMERIC = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+
+_TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
+    (AnswerType.WHEN, re.compile(
+        r"\bwhen\b|\bwhat (?:year|date|day|time|month|century|decade)\b|\bwhich (?:year|date|day|month)\b"
+        r"|\bhow long ago\b|\bsince when\b", re.I)),
+    (AnswerType.NUMBER, re.compile(
+        r"\bhow (?:many|much|old|far|long|large|big|tall|high)\b|\b(?:what|which) (?:number|percentage|percent|"
+        r"amount|ordinal|rank)\b|\bmeeting number\b", re.I)),
+    (AnswerType.WHERE, re.compile(r"\bwhere\b|\bwhat (?:city|country|place|town|region|venue)\b|\bin which (?:city|country)\b", re.I)),
+    (AnswerType.WHO, re.compile(r"\bwho(?:m|se)?\b|\bwhat (?:person|organi[sz]ation|company|group)\b", re.I)),
+)
+
+
+def answer_type(question: str) -> AnswerType:
+    """The kind of short answer ``question`` asks for (OTHER when it is not a factoid)."""
+    for kind, cue in _TYPE_CUES:
+        if cue.search(question):
+            return kind
+    return AnswerType.OTHER
+
+
+def may_contain(text: str, kind: AnswerType) -> bool:
+    """Whether ``text`` holds an expression of ``kind`` (only WHEN and NUMBER are checked;
+    other kinds cannot be recognised without a tagger and always pass)."""
+    if kind is AnswerType.WHEN:
+        return TEMPORAL.search(text) is not None
+    if kind is AnswerType.NUMBER:
+        return NUMERIC.search(text) is not None
+    return True
+
+
+# Words that make a question lean on an earlier one: "where is it held?", "and who chairs?"
+_ANAPHORA = re.compile(
+    r"^\s*(?:and|but|also|so|then|what about|how about)\b|\b(?:it|its|it's|they|them|their|there|that|this|"
+    r"these|those|he|she|his|her|him|the same|the event|the meeting)\b", re.I)
+_WH_AND_FILLER = re.compile(
+    r"\b(?:when|where|who|whom|whose|what|which|why|how|many|much|is|are|was|were|will|would|do|does|did|"
+    r"can|could|should|the|a|an|of|in|on|at|to|for|and|or|it|its|they|them|their|there|that|this|these|"
+    r"those|he|she|his|her|him|be|been|being|held|happen|happens|take|place|about|also|so|then)\b", re.I)
+_TOPIC_WORDS = re.compile(r"[\w’'-]+")
+
+
+def content_words(question: str) -> list[str]:
+    """The question's words that carry its topic (no question words, pronouns or fillers)."""
+    stripped = _WH_AND_FILLER.sub(" ", question)
+    return [w for w in _TOPIC_WORDS.findall(stripped) if len(w) > 1 or w.isdigit()]
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether the question needs an earlier turn to be understood."""
+    return bool(_ANAPHORA.search(question)) or len(content_words(question)) <= 1
+
+
+def standalone_question(question: str, history: Sequence[str] = ()) -> str:
+    """``question`` made self-contained: a follow-up gets the topic of the conversation so far
+    ("where is it held?" after "when is the SCO meeting?" → "where is it held? (SCO meeting)")."""
+    topic: list[str] = []
+    for earlier in history:
+        words = content_words(earlier)
+        topic = _merge(topic, words) if is_follow_up(earlier) else words
+    if not topic or not is_follow_up(question):
+        return question.strip()
+    extra = [w for w in topic if w.lower() not in question.lower()]
+    return f"{question.strip()} ({' '.join(extra)})" if extra else question.strip()
+
+
+def _merge(topic: list[str], words: list[str]) -> list[str]:
+    return topic + [w for w in words if w.lower() not in {t.lower() for t in topic}]

@@ -1,0 +1,160 @@
+"""Short answers: the span of a sentence that answers a factoid question.
+
+Candidates of the expected kind (dates for "when", numbers for "how many", proper names for
+"who" and "where") are found with patterns; the one nearest the words the sentence shares with
+the question wins, and a candidate made only of the question's own words is never chosen.
+Every span is a slice of the sentence, so a short answer is grounded by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from .questions import AnswerType
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
+_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
+_RANGE = r"(?:\s?[-–—]\s?|\s(?:to|and)\s)"
+_YEAR = r"(?:1\d{3}|20\d{2})"
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_RELATIVE = (r"(?:today|yesterday|tomorrow|tonight|(?:next|last|this|coming|previous)\s+"
+             r"(?:week|month|year|decade|weekend|spring|summer|autumn|fall|winter|" + _WEEKDAY + "))")
+TEMPORAL_SPAN = re.compile(
+    rf"\b{_MONTH}\s{_DAY}(?:{_RANGE}{_DAY})?(?:,?\s{_YEAR})?\b"      # May 21-22, 2018
+    rf"|\b{_DAY}(?:{_RANGE}{_DAY})?\s{_MONTH}(?:,?\s{_YEAR})?\b"      # 21-22 May 2018
+    rf"|\b{_MONTH}(?:,?\s{_YEAR})\b"                                  # May 2018
+    rf"|\b(?:early|mid|late)[-\s]{_YEAR}s?\b|\b{_YEAR}s?(?:{_RANGE}{_YEAR})?\b"  # 1990s, 2001-2003
+    rf"|\b{_RELATIVE}\b|\b{_WEEKDAY}(?:\s(?:morning|afternoon|evening|night))?\b"
+    r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b(?:the\s)?\d{1,2}(?:st|nd|rd|th)\scentury\b"
+    r"|\b(?:the\s)?(?:first|second|third|fourth|last)\s(?:half|quarter)\sof\s" + _YEAR + r"\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                r"hundred|thousand|dozen|a dozen|several hundred)")
+_ORDINAL_WORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)"
+_MAGNITUDE = r"(?:\s(?:hundred|thousand|million|billion|trillion))"
+_UNIT = r"(?:\s?(?:%|percent|per cent|euros?|dollars?|pounds?|yuan|rupees?|kilometres?|kilometers?|km|miles?|" \
+        r"metres?|meters?|hectares?|tonnes?|tons?|years?|months?|weeks?|days?|hours?|minutes?|people|" \
+        r"points?|seats?|votes?))"
+NUMBER_SPAN = re.compile(
+    rf"\b\d+(?:st|nd|rd|th)\b|\b{_ORDINAL_WORD}\b"
+    rf"|(?:(?:US|CA|A|NZ)?[$€£¥])?\b\d[\d,]*(?:\.\d+)?{_MAGNITUDE}?{_UNIT}?(?!\w)"
+    rf"|\b{_NUMBER_WORD}(?:[-\s]{_NUMBER_WORD})*{_MAGNITUDE}?{_UNIT}?\b",
+    re.IGNORECASE,
+)
+# Proper-noun phrases: capitalised words, allowing "of", "de", "al-" and initials inside.
+NAME_SPAN = re.compile(
+    r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del|da|van|von|bin|al|la|le|the|and|for)\s+)?[A-Z][\w’'.-]*)*"
+)
+_NOT_NAMES = frozenset(
+    "the a an this that these those it its he she they we i you our their his her during according "
+    "after before in on at for and but if when while as all some many most one two three there here "
+    "what which who why how where also however meanwhile earlier later today yesterday tomorrow".split()
+)
+# Job titles and honorifics in front of a name are not the name ("State Councilor Zhao Kezhi").
+_TITLES = frozenset(
+    "mr mr. mrs mrs. ms ms. dr dr. prof prof. sir dame president vice prime minister state councilor "
+    "councillor secretary general deputy adviser advisor spokesperson spokesman spokeswoman governor mayor "
+    "chairman chairwoman chair chief executive director senator representative judge justice king queen "
+    "prince princess pope foreign defence defense finance interior national security public chinese "
+    "american british indian russian french german coach captain commissioner ambassador envoy "
+    "lieutenant colonel major sergeant officer premier chancellor president-elect".split()
+)
+_PLACE_PREPOSITIONS = re.compile(r"\b(?:in|at|near|outside|inside|across)\s+$", re.I)
+_CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A slice of a sentence; ``distance`` is how far (in characters) it lies from the nearest
+    word the sentence shares with the question (0 when nothing is shared)."""
+
+    start: int
+    end: int
+    text: str
+    distance: int = 0
+
+
+def short_answer(sentence: str, question_terms: set[str], kind: AnswerType) -> Span | None:
+    """The best span of ``sentence`` answering a question of ``kind`` whose stemmed content
+    terms are ``question_terms``; None when the sentence holds no such span."""
+    candidates = [c for c in _candidates(sentence, kind) if not _repeats_question(c.text, question_terms)]
+    if not candidates:
+        return None
+    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if _stem(m.group().lower()) in question_terms]
+    best = min(candidates, key=lambda c: (_preference(sentence, c, kind), _distance(c, anchors), c.start))
+    return Span(best.start, best.end, best.text, _distance(best, anchors))
+
+
+def _candidates(sentence: str, kind: AnswerType) -> list[Span]:
+    if kind is AnswerType.WHEN:
+        return _spans(TEMPORAL_SPAN, sentence)
+    if kind is AnswerType.NUMBER:
+        dates = _spans(TEMPORAL_SPAN, sentence)
+        return [s for s in _spans(NUMBER_SPAN, sentence) if not any(_overlaps(s, d) for d in dates)]
+    if kind in (AnswerType.WHO, AnswerType.WHERE):
+        return [n for s in _spans(NAME_SPAN, sentence) if (n := _clean_name(sentence, s, kind))]
+    return []
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), m.group()) for m in pattern.finditer(text) if m.group().strip()]
+
+
+def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
+    words = list(re.finditer(r"\S+", span.text))
+    while words and words[0].group().lower().strip(",.") in _NOT_NAMES:
+        words.pop(0)
+    if kind is AnswerType.WHO:
+        while len(words) > 1 and words[0].group().lower() in _TITLES:
+            words.pop(0)
+    if not words or _CALENDAR.match(words[0].group()):
+        return None
+    start, end = span.start + words[0].start(), span.start + words[-1].end()
+    text = sentence[start:end].rstrip(".,;:’'")
+    return Span(start, start + len(text), text) if len(text) > 1 else None
+
+
+def _preference(sentence: str, span: Span, kind: AnswerType) -> int:
+    """0 for the most plausible kind of candidate, higher for weaker ones."""
+    if kind is AnswerType.WHERE:
+        return 0 if _PLACE_PREPOSITIONS.search(sentence[: span.start]) else 1
+    if kind is AnswerType.NUMBER and re.fullmatch(r"\d{1,2}", span.text):
+        return 1  # a bare small number is often a day or a list index
+    return 0
+
+
+def _distance(span: Span, anchors: list[int]) -> int:
+    if not anchors:
+        return 0
+    return min(min(abs(a - span.start), abs(a - span.end)) for a in anchors)
+
+
+def _repeats_question(text: str, question_terms: set[str]) -> bool:
+    words = [_stem(w.lower()) for w in re.findall(r"\w+", text)]
+    return bool(words) and all(w in question_terms for w in words)
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def stem_terms(words: list[str]) -> set[str]:
+    """Lower-cased, stemmed forms of ``words``, as ``short_answer`` expects them."""
+    return {_stem(w.lower()) for w in words}
