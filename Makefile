@@ -20,8 +20,13 @@ $(STAMP): pyproject.toml constraints.txt
 index: install
 	$(BIN)/newsbot index
 
+# The Discord bot when a token is configured (environment or .env), else the terminal chat.
 run: index
-	$(BIN)/newsbot chat
+	@if [ -n "$$DISCORD_TOKEN" ] || grep -Eqs '^[[:space:]]*(export[[:space:]]+)?DISCORD_TOKEN=[^[:space:]#]' .env; then \
+		$(BIN)/newsbot serve; \
+	else \
+		$(BIN)/newsbot chat; \
+	fi
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -47,7 +47,7 @@ def main() -> None:
     except NewsbotError as exc:
         _fail(str(exc))
     except ValidationError as exc:  # a bad NEWSBOT_* value in the environment or .env
-        problems = "; ".join(f"NEWSBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in exc.errors())
         _fail(f"invalid setting: {problems}")
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
@@ -59,6 +59,12 @@ def main() -> None:
         if hasattr(exc, "show"):
             exc.show()
         sys.exit(code)
+
+
+def _env_name(loc: tuple) -> str:
+    """The variable a settings error is about: un-prefixed aliases (DISCORD_TOKEN) as they are."""
+    name = "_".join(map(str, loc))
+    return name if name.isupper() else f"NEWSBOT_{name.upper()}"
 
 
 def _fail(message: str) -> None:
@@ -210,6 +216,20 @@ def summary(
     engine = _engine(ctx)
     result = engine.summarize(article) if article is not None else engine.summarize_topic(topic)
     typer.echo(render.dumps(render.summary_to_dict(result)) if as_json else render.summary_text(result))
+
+
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Run the Discord bot until stopped (needs DISCORD_TOKEN; see README, "Discord bot")."""
+    from .serve import config_problem, serve as serve_bot
+
+    settings = _settings(ctx)
+    problem = config_problem(settings)  # before the model loads, so a missing token fails fast
+    if problem:
+        _fail(problem)
+    code = serve_bot(settings, _engine(ctx))
+    if code:
+        sys.exit(code)  # main() runs with standalone_mode=False, which drops typer.Exit codes
 
 
 @app.command()

@@ -2,12 +2,69 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from embeddings.settings import EngineSettings
 
+# Comma-separated Discord ids in the environment ("123, 456"), a tuple of ints in code.
+IdList = Annotated[tuple[int, ...], NoDecode]
+
 
 class AppSettings(EngineSettings):
-    """All settings of a newsbot process; build once in ``main()``."""
+    """All settings of a newsbot process; build once in ``main()``.
+
+    The Discord token and endpoint overrides keep the names every Discord tool uses
+    (``DISCORD_TOKEN``, ``DISCORD_API_BASE_URL``, ``DISCORD_GATEWAY_URL``), without the
+    ``NEWSBOT_`` prefix. Every field is documented in ``.env.example``.
+    """
+
+    # Lets code and tests pass ``discord_token=...`` as well as the un-prefixed alias.
+    model_config = SettingsConfigDict(populate_by_name=True)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN",
+                                            description="The bot token; required by `newsbot serve`.")
+    discord_api_base_url: str | None = Field(
+        None, validation_alias="DISCORD_API_BASE_URL",
+        description="REST base including the version, e.g. http://127.0.0.1:8080/api/v10.")
+    discord_gateway_url: str | None = Field(
+        None, validation_alias="DISCORD_GATEWAY_URL", description="Gateway websocket URL, e.g. ws://127.0.0.1:8080/.")
+
+    guild_ids: IdList = Field((), description="Sync slash commands to these servers only (instant).")
+    channels: IdList = Field((), description="Channels where every message is a question.")
+    admin_role_ids: IdList = Field((), description="Roles that may /reload besides Manage Server.")
+    cooldown_questions: int = Field(5, ge=0, le=1000, description="Questions per user per window; 0 = no limit.")
+    cooldown_seconds: float = Field(60.0, gt=0, le=86_400, description="The cooldown window.")
+
+    @field_validator("guild_ids", "channels", "admin_role_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError("expected comma-separated numeric Discord ids, e.g. 123456789012345678,234567890123456789")
+        return tuple(int(part) for part in parts)
+
+    @field_validator("discord_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("http://", "https://"))
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("ws://", "wss://"))
+
+
+def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not value.startswith(schemes):
+        raise ValueError(f"must start with {' or '.join(schemes)}")
+    return value.rstrip("/") if schemes[0].startswith("http") else value

@@ -4,37 +4,56 @@ from it, and refuse plainly when the articles do not hold the answer."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
+
+import numpy as np
 
 from .dates import resolve_date
 from .models import Answer, Citation, Hit
-from .questions import AnswerType, answer_type, standalone_question
+from .questions import AnswerType, answer_type, focus_words, standalone_question
 from .retrieval import Retriever, clean_query
 from .settings import RetrievalMode
 from .spans import Span, short_answer
 
 _WORDS = re.compile(r"\w+")
-_QUESTION_WORDS = frozenset({"when", "where", "who", "whom", "whose", "what", "which", "why", "how"})
+# Question words and auxiliaries, as the lexical index stems them; bm25s's stop-word list keeps
+# these, but they say nothing about where the answer is.
+_QUESTION_WORDS = frozenset(
+    "when where who whom whose what which why how much mani did doe do will would could can should "
+    "is was were are has have had been be".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerPolicy:
     """The knobs of answering; defaults measured in docs/EVALUATION.md."""
 
-    passages: int = 5            # chunks read for candidate sentences
-    type_weight: float = 0.25    # a sentence holding the kind of answer asked for
-    rank_weight: float = 0.15    # a sentence from a higher-ranked passage
-    exact_weight: float = 0.1    # the question's words in their very form
+    passages: int = 5             # chunks read for candidate sentences
+    type_weight: float = 0.25     # a sentence holding the kind of answer asked for
+    rank_weight: float = 0.15     # a sentence from a higher-ranked passage
+    exact_weight: float = 0.1     # the question's words in their very form
+    dense_weight: float = 0.0     # cosine of sentence and question embeddings (0: not computed)
+    headline_credit: float = 0.5  # a question term found in the headline, not the sentence
+    focus_weight: float = 2.0     # the question's predicate ("chair" in "who will chair ...")
+    topic_weight: float = 0.25    # terms a follow-up borrows from earlier questions count less
     min_confidence: float = 0.40  # below this the bot says it could not find the answer
-    related: int = 3             # closest articles listed with a refusal
+    related: int = 3              # closest articles listed with a refusal
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    text: str
+    standalone: str
+    kind: AnswerType
+    weights: dict[str, float]  # stemmed content term → idf (borrowed topic terms down-weighted)
+    words: frozenset[str]      # the question's own word forms
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     hit: Hit
-    start: int
-    end: int
+    rank: int
     text: str
     coverage: float
     span: Span | None
@@ -45,59 +64,65 @@ def answer_question(retriever: Retriever, question: str, history: Sequence[str] 
                     policy: AnswerPolicy = AnswerPolicy(), mode: RetrievalMode = "hybrid") -> Answer:
     """Answer ``question`` (a follow-up is read in the light of ``history``, the earlier
     questions, oldest first) from the articles behind ``retriever``."""
-    question = clean_query(question)
-    standalone = standalone_question(question, history)
-    kind = answer_type(question)
-    hits = retriever.search(standalone, policy.passages, mode)
-    weights = _term_weights(retriever, standalone)
-    best = _best_sentence(retriever, hits, weights, kind, policy, _question_words(standalone))
+    query = _query(retriever, clean_query(question), history, policy)
+    hits = retriever.search(query.standalone, policy.passages, mode)
+    candidates = [_score(retriever, query, policy, hit, rank, text) for rank, hit, text in _sentences(hits)]
+    if candidates and policy.dense_weight:
+        candidates = _add_dense(retriever, query, policy, candidates)
+    best = max(candidates, key=lambda c: c.score, default=None)
     confidence = _confidence(best, hits)
     if best is None or confidence < policy.min_confidence:
-        return _refusal(question, standalone, hits, confidence, policy)
-    short = best.span.text if best.span else None
+        return _refusal(query, hits, confidence, policy)
     return Answer(
-        question=question, answered=True, short_answer=short, sentences=(best.text,),
-        sources=(Citation.of(best.hit.article, best.hit.score),), confidence=round(confidence, 4),
-        standalone_question=standalone, note=_date_note(best, kind),
+        question=query.text, answered=True, short_answer=best.span.text if best.span else None,
+        sentences=(best.text,), sources=(Citation.of(best.hit.article, best.hit.score),),
+        confidence=round(confidence, 4), standalone_question=query.standalone, note=_date_note(best, query.kind),
     )
 
 
-def _term_weights(retriever: Retriever, question: str) -> dict[str, float]:
+def _query(retriever: Retriever, question: str, history: Sequence[str], policy: AnswerPolicy) -> _Query:
+    standalone = standalone_question(question, history)
     lexical = retriever.snapshot.lexical
-    return {t: lexical.idf(t) for t in lexical.terms(question) if t not in _QUESTION_WORDS}
+    own = set(lexical.terms(question))
+    focus = set(lexical.terms(" ".join(focus_words(question))))
+    weights = {t: lexical.idf(t) * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
+               for t in lexical.terms(standalone) if t not in _QUESTION_WORDS}
+    words = frozenset(w for w in _WORDS.findall(standalone.lower()) if w not in _QUESTION_WORDS and len(w) > 2)
+    return _Query(question, standalone, answer_type(question), weights, words)
 
 
-def _question_words(question: str) -> set[str]:
-    return {w for w in _WORDS.findall(question.lower()) if w not in _QUESTION_WORDS and len(w) > 2}
-
-
-def _best_sentence(retriever: Retriever, hits: list[Hit], weights: dict[str, float], kind: AnswerType,
-                   policy: AnswerPolicy, words: set[str]) -> _Candidate | None:
+def _sentences(hits: list[Hit]):
+    """(rank, hit, sentence text) for every distinct sentence of the hits (chunks overlap)."""
     seen: set[tuple[str, int]] = set()
-    best: _Candidate | None = None
     for rank, hit in enumerate(hits):
         for sentence in hit.chunk.sentences:
-            if (hit.article.id, sentence.start) in seen:
-                continue  # overlapping chunks share sentences
-            seen.add((hit.article.id, sentence.start))
-            candidate = _score(retriever, hit, rank, sentence.start, sentence.end, weights, kind, policy, words)
-            if best is None or candidate.score > best.score:
-                best = candidate
-    return best
+            if (hit.article.id, sentence.start) not in seen:
+                seen.add((hit.article.id, sentence.start))
+                yield rank, hit, hit.article.text[sentence.start : sentence.end]
 
 
-def _score(retriever, hit, rank, start, end, weights, kind, policy, words) -> _Candidate:
-    text = hit.article.text[start:end]
-    present = set(retriever.snapshot.lexical.terms(text))
-    total = sum(weights.values()) or 1.0
-    coverage = sum(w for t, w in weights.items() if t in present) / total
+def _score(retriever: Retriever, query: _Query, policy: AnswerPolicy, hit: Hit, rank: int, text: str) -> _Candidate:
+    lexical = retriever.snapshot.lexical
+    present = set(lexical.terms(text))
+    # A sentence is about its article's headline even when it says "it": headline terms count half.
+    context = set(lexical.terms(hit.article.title))
+    matched = sum(w * (1.0 if t in present else policy.headline_credit if t in context else 0.0)
+                  for t, w in query.weights.items())
+    coverage = matched / (sum(query.weights.values()) or 1.0)
     # The question's own word forms ("announced", not just "announc-ement") break ties.
-    exact = len(words & set(_WORDS.findall(text.lower()))) / (len(words) or 1)
-    span = short_answer(text, set(weights), kind) if kind is not AnswerType.OTHER else None
+    exact = len(query.words & set(_WORDS.findall(text.lower()))) / (len(query.words) or 1)
+    span = short_answer(text, set(query.weights), query.kind) if query.kind is not AnswerType.OTHER else None
     # A span of the asked-for kind counts for more the nearer it sits to the question's words.
     typed = policy.type_weight / (1 + span.distance / 40) if span else 0.0
     score = coverage + policy.exact_weight * exact + typed + policy.rank_weight / (rank + 1)
-    return _Candidate(hit, start, end, text, coverage, span, score)
+    return _Candidate(hit, rank, text, coverage, span, score)
+
+
+def _add_dense(retriever: Retriever, query: _Query, policy: AnswerPolicy, candidates: list[_Candidate]) -> list[_Candidate]:
+    """Add the meaning-level match of each sentence to the question (one batch encode)."""
+    vectors = retriever.encoder.encode([c.text for c in candidates])
+    cosines = vectors @ retriever.embed_query(query.standalone)
+    return [replace(c, score=c.score + policy.dense_weight * float(s)) for c, s in zip(candidates, np.maximum(cosines, 0))]
 
 
 def _confidence(best: _Candidate | None, hits: list[Hit]) -> float:
@@ -109,14 +134,14 @@ def _confidence(best: _Candidate | None, hits: list[Hit]) -> float:
     return 0.5 * best.coverage + 0.5 * max(0.0, dense)
 
 
-def _refusal(question: str, standalone: str, hits: list[Hit], confidence: float, policy: AnswerPolicy) -> Answer:
+def _refusal(query: _Query, hits: list[Hit], confidence: float, policy: AnswerPolicy) -> Answer:
     closest: dict[str, Citation] = {}
     for hit in hits:
         closest.setdefault(hit.article.id, Citation.of(hit.article, hit.score))
     return Answer(
-        question=question, answered=False, short_answer=None, sentences=(),
+        question=query.text, answered=False, short_answer=None, sentences=(),
         sources=tuple(list(closest.values())[: policy.related]), confidence=round(confidence, 4),
-        standalone_question=standalone,
+        standalone_question=query.standalone,
     )
 
 

@@ -101,3 +101,26 @@ def standalone_question(question: str, history: Sequence[str] = ()) -> str:
 
 def _merge(topic: list[str], words: list[str]) -> list[str]:
     return topic + [w for w in words if w.lower() not in {t.lower() for t in topic}]
+
+
+_AUX = r"(?:will|would|can|could|shall|should|may|might|did|does|do|has|have|had|is|are|was|were)"
+_VERB_AFTER_WH = re.compile(rf"^\s*(?:who|what|which \w+)\s+(?:{_AUX}\s+)?(?!the\b|a\b|an\b)([a-z]+)\b", re.I)
+_VERB_AT_END = re.compile(rf"^\s*(?:when|where|how \w+|why|what \w+)\s+{_AUX}\b.*\s([a-z]+)\W*$", re.I)
+_PARTICIPLE = re.compile(r"(?:ed|en)$|^(?:held|built|won|made|born|found|sold|paid|led|set|put|run|hit|cut|shut)$")
+
+
+def focus_words(question: str) -> list[str]:
+    """The question's predicate, which the answering sentence must match above all: "chair" in
+    "Who will chair the meeting?", "cost" in "How much did the bridge cost?". Empty when the
+    question has no verb to find ("When is the next meeting?")."""
+    if match := _VERB_AFTER_WH.match(question):
+        return [] if match.group(1).lower() in _NOT_PREDICATES else [match.group(1)]
+    if match := _VERB_AT_END.match(question):
+        aux = question.split()[2 if question.lower().startswith("how") else 1].lower()
+        verb = match.group(1)
+        if aux in ("did", "does", "do", "will", "would", "can", "could") or _PARTICIPLE.search(verb.lower()):
+            return [verb]
+    return []
+
+
+_NOT_PREDICATES = frozenset({"is", "are", "was", "were", "the", "a", "an", "of", "in", "kind", "type"})

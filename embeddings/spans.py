@@ -89,7 +89,19 @@ def short_answer(sentence: str, question_terms: set[str], kind: AnswerType) -> S
         return None
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if _stem(m.group().lower()) in question_terms]
     best = min(candidates, key=lambda c: (_preference(sentence, c, kind), _distance(c, anchors), c.start))
-    return Span(best.start, best.end, best.text, _distance(best, anchors))
+    return _trim_question_words(sentence, best, question_terms, _distance(best, anchors))
+
+
+def _trim_question_words(sentence: str, span: Span, question_terms: set[str], distance: int) -> Span:
+    """Drop leading and trailing words the question already says ("40 hectares" → "40" for
+    "how many hectares")."""
+    words = list(re.finditer(r"\S+", span.text))
+    while len(words) > 1 and _stem(words[-1].group().lower().strip(".,;:")) in question_terms:
+        words.pop()
+    while len(words) > 1 and _stem(words[0].group().lower().strip(".,;:")) in question_terms:
+        words.pop(0)
+    start, end = span.start + words[0].start(), span.start + words[-1].end()
+    return Span(start, end, sentence[start:end], distance)
 
 
 def _candidates(sentence: str, kind: AnswerType) -> list[Span]:

@@ -77,3 +77,45 @@ def test_errors_are_one_line_with_a_non_zero_exit(workdir, tmp_path):
 def test_a_model_mismatch_tells_the_user_to_rebuild(workdir):
     result = run(["search", "meeting"], workdir, {"NEWSBOT_CHUNK_TOKENS": "64"})
     assert result.returncode == 1 and "newsbot index --rebuild" in result.stderr
+
+
+SEED_QUESTIONS = {
+    "When is the SCO security council secretaries meeting held?": "May 21-22",
+    "Where is the SCO security council secretaries meeting held?": "Beijing",
+    "Who will chair the SCO security council secretaries meeting?": "Zhao Kezhi",
+    "Which meeting number is the SCO security council secretaries meeting?": "13th",
+    "Who announced the SCO security council secretaries meeting?": "Lu Kang",
+}
+
+
+def test_ask_json_answers_the_seed_questions_and_refuses_the_absent_one(workdir):
+    lines = list(SEED_QUESTIONS) + ["Who won the football final?"]
+    result = run(["ask", "-"], workdir, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == lines
+    for answer in answers[:-1]:
+        expected = SEED_QUESTIONS[answer["question"]]
+        assert answer["answered"] and answer["short_answer"] == expected, answer
+        assert expected in answer["sentences"][0]
+        assert answer["sources"][0]["article_id"] == SEED.stem and 0 < answer["confidence"] <= 1
+    refused = answers[-1]
+    assert not refused["answered"] and refused["short_answer"] is None and refused["sentences"] == []
+    assert refused["sources"], "a refusal lists the closest articles"
+
+
+def test_ask_json_has_the_documented_shape(workdir):
+    result = run(["ask", "when is the SCO security council secretaries meeting held?", "--json"], workdir)
+    answer = json.loads(result.stdout)
+    assert {"question", "answered", "short_answer", "sentences", "sources", "confidence"} <= set(answer)
+    assert {"article_id", "title", "published", "url", "score"} <= set(answer["sources"][0])
+
+
+def test_summary_of_the_seed_article_has_its_date_and_place_and_no_residue(workdir):
+    result = run(["summary", "china invites", "--json"], workdir)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    text = " ".join(p["text"] for p in summary["points"])
+    assert 3 <= len(summary["points"]) <= 5
+    assert "May 21-22" in text and "Beijing" in text
+    assert "Share this post" not in text and "scroll to top" not in text

@@ -1,0 +1,63 @@
+"""Short-answer spans and question kinds, without an index."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from embeddings.questions import AnswerType, answer_type, content_words, is_follow_up, standalone_question
+from embeddings.spans import short_answer, stem_terms
+
+SEED_LEAD = ("Adviser to Prime Minister Naseer Khan Janjua will attend the 13th meeting of Shanghai Cooperation "
+             "Organization (SCO) Security Council Secretaries to be held in Beijing on May 21-22, Chinese Foreign "
+             "Ministry spokesperson Lu Kang announced Wednesday.")
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When is the meeting?", AnswerType.WHEN), ("What year did it open?", AnswerType.WHEN),
+    ("Where is it held?", AnswerType.WHERE), ("Who chairs it?", AnswerType.WHO),
+    ("How many people came?", AnswerType.NUMBER), ("Which meeting number is it?", AnswerType.NUMBER),
+    ("Why did prices rise?", AnswerType.OTHER),
+])
+def test_question_kinds(question, kind):
+    assert answer_type(question) is kind
+
+
+@pytest.mark.parametrize("question, terms, kind, expected", [
+    ("when", "secretaries meet held", AnswerType.WHEN, "May 21-22"),
+    ("where", "meeting held", AnswerType.WHERE, "Beijing"),
+    ("who announced", "announced meeting", AnswerType.WHO, "Lu Kang"),
+    ("which number", "meeting number", AnswerType.NUMBER, "13th"),
+])
+def test_spans_are_picked_near_the_question_words(question, terms, kind, expected):
+    assert short_answer(SEED_LEAD, stem_terms(terms.split()), kind).text == expected
+
+
+def test_titles_are_not_part_of_a_name():
+    span = short_answer("State Councilor Zhao Kezhi will chair the meeting.", stem_terms(["chair"]), AnswerType.WHO)
+    assert span.text == "Zhao Kezhi"
+
+
+def test_a_span_made_of_the_questions_own_words_is_never_chosen():
+    span = short_answer("Shanghai Cooperation Organization members met.",
+                        stem_terms("shanghai cooperation organization".split()), AnswerType.WHO)
+    assert span is None
+
+
+def test_numbers_inside_dates_are_not_quantities():
+    span = short_answer("The summit on June 9-10 drew 400 delegates.", stem_terms(["delegates"]), AnswerType.NUMBER)
+    assert span.text == "400"
+
+
+def test_follow_ups_and_standalone_questions():
+    assert is_follow_up("and where?") and is_follow_up("Who chairs it?")
+    assert not is_follow_up("Who won the Portmere marathon?")
+    assert content_words("When is the SCO meeting?") == ["SCO", "meeting"]
+    assert standalone_question("where is it held?", ["when is the SCO meeting?"]) == "where is it held? (SCO meeting)"
+
+
+@given(st.text(max_size=300), st.sampled_from(list(AnswerType)), st.lists(st.text(max_size=10), max_size=5))
+def test_a_span_is_always_a_verbatim_slice_of_the_sentence(sentence, kind, words):
+    span = short_answer(sentence, stem_terms(words), kind)
+    assert span is None or sentence[span.start : span.end] == span.text != ""

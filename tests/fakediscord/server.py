@@ -1,0 +1,337 @@
+"""A small Discord-compatible server on one 127.0.0.1 port: REST under ``/api/v10``, the
+gateway websocket at ``/gateway``. It records every REST call, enforces what Discord enforces
+where it matters to a bot (auth, message limits, the 3-second interaction window, one initial
+response per interaction, 429s), and lets a test act as the people in the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from . import gateway, payloads
+from .payloads import EPHEMERAL, LOADING, MESSAGE_CONTENT, Channel, User, snowflake
+from .rules import invalid, notified
+from .world import World
+
+INITIAL_RESPONSE_WINDOW = 3.0
+
+
+@dataclass
+class Call:
+    """One REST request as the bot made it, and the status it got."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class Interaction:
+    """An interaction the test started, and everything the bot answered to it."""
+
+    id: int
+    token: str
+    type: int
+    user: User
+    channel: Channel
+    created: float
+    message_id: int | None = None        # the message a component sits on
+    acked: int | None = None             # the initial callback type
+    original: dict | None = None
+    followups: list[dict] = field(default_factory=list)
+    choices: list[dict] | None = None    # an autocomplete answer
+
+    @property
+    def loading(self) -> bool:
+        return self.original is not None and bool(self.original["flags"] & LOADING)
+
+    @property
+    def messages(self) -> list[dict]:
+        return ([self.original] if self.original else []) + self.followups
+
+
+def _json(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
+    # discord.py parses JSON only when the Content-Type is exactly "application/json".
+    return web.Response(body=json.dumps(payload).encode(), status=status,
+                        headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _error(status: int, code: int, message: str) -> tuple[int, dict]:
+    return status, {"message": message, "code": code}
+
+
+class FakeDiscord:
+    """Start with ``await start()``; point discord.py at ``api_base`` and ``gateway_url``."""
+
+    def __init__(self, *, token: str = "fake-token", message_content_intent: bool = True) -> None:
+        self.world = World.default()
+        self.token = token
+        self.privileged_intents = MESSAGE_CONTENT if message_content_intent else 0
+        self.calls: list[Call] = []
+        self.pings: list[tuple[Call, set[str]]] = []
+        self.messages: dict[int, dict] = {}
+        self.interactions: dict[str, Interaction] = {}
+        self.commands: dict[int | None, dict[str, dict]] = {}
+        self.sessions: list[gateway.Session] = []
+        self.gateway_log: list[tuple] = []
+        self.errors: list[Exception] = []
+        self._rate_limits: list[tuple[str, re.Pattern, float]] = []
+        self._changed: asyncio.Condition | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._routes = self._route_table()
+
+    # -- lifecycle --
+
+    async def start(self) -> None:
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_get("/gateway", self._gateway)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for session in list(self.sessions):
+            await session.ws.close()
+        await self._runner.cleanup()
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        return await gateway.handle(self, request)
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def application_flags(self) -> int:
+        # GATEWAY_MESSAGE_CONTENT_LIMITED: the intent is switched on in the portal (unverified app).
+        return (1 << 19) if self.privileged_intents & MESSAGE_CONTENT else 0
+
+    # -- waiting --
+
+    async def wait_for(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
+        """Wait until ``check()`` is truthy (re-checked after every request and event)."""
+        async def until() -> Any:
+            async with self._changed:
+                while not (result := check()):
+                    await self._changed.wait()
+                return result
+        return await asyncio.wait_for(until(), timeout)
+
+    async def notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def ready(self, timeout: float = 15.0) -> gateway.Session:
+        """The first session that has identified and received its server."""
+        session = await self.wait_for(lambda: next((s for s in self.sessions if s.ready.is_set()), None), timeout)
+        return session
+
+    def rate_limit_once(self, method: str, path_pattern: str, retry_after: float = 0.2) -> None:
+        """Answer the next matching request with 429 (as Discord's edge does, with a Via header)."""
+        self._rate_limits.append((method, re.compile(path_pattern), retry_after))
+
+    # -- acting as people in the server --
+
+    async def slash(self, user: User, name: str, channel: Channel | None = None, **options: Any) -> Interaction:
+        """``user`` runs /name with ``options`` (an APPLICATION_COMMAND interaction)."""
+        return await self._command_interaction(2, user, name, channel, options, focused=None)
+
+    async def autocomplete(self, user: User, name: str, focused: str, **options: Any) -> list[dict]:
+        """``user`` is typing option ``focused`` of /name; returns the choices the bot offers."""
+        ix = await self._command_interaction(4, user, name, None, options, focused=focused)
+        await self.wait_for(lambda: ix.choices is not None, timeout=INITIAL_RESPONSE_WINDOW)
+        return ix.choices
+
+    async def click(self, user: User, message: dict, custom_id: str) -> Interaction:
+        """``user`` presses the button ``custom_id`` under ``message``."""
+        channel = self.world.channel(int(message["channel_id"]))
+        data = {"custom_id": custom_id, "component_type": 2}
+        ix = self._new_interaction(3, user, channel, message_id=int(message["id"]))
+        await self._dispatch("INTERACTION_CREATE", self._interaction_payload(ix, data, message=message))
+        return ix
+
+    async def post(self, user: User, channel: Channel, content: str, *, reply_to: dict | None = None,
+                   ping_reply: bool = False) -> dict:
+        """``user`` writes ``content`` in ``channel`` (optionally as a reply)."""
+        reference = referenced = None
+        if reply_to is not None:
+            reference = {"type": 0, "message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
+                         "guild_id": str(self.world.guild_id)}
+            referenced = self.messages[int(reply_to["id"])]
+        msg = payloads.message(id=snowflake(), channel_id=channel.id, author=user, content=content,
+                               reference=reference, referenced=referenced, users=self.world.people())
+        if ping_reply and referenced is not None:
+            msg["mentions"].append(referenced["author"])
+        self.messages[int(msg["id"])] = msg
+        await self._dispatch_message(msg, user)
+        return msg
+
+    def replies_to(self, message: dict) -> list[dict]:
+        """The bot's messages that reply to ``message``, oldest first."""
+        return [m for m in self.messages.values()
+                if int(m["author"]["id"]) == self.world.bot.id
+                and (m.get("message_reference") or {}).get("message_id") == message["id"]]
+
+    def requests(self, method: str, pattern: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
+
+    # -- gateway dispatch --
+
+    async def _dispatch(self, event: str, data: dict) -> None:
+        for session in [s for s in self.sessions if s.ready.is_set()]:
+            await session.dispatch(event, data)
+        await self.notify()
+
+    async def _dispatch_message(self, msg: dict, author: User) -> None:
+        event = payloads.for_gateway(msg, self.world.guild_id, author, self.world.people())
+        for session in [s for s in self.sessions if s.ready.is_set()]:
+            visible = gateway.visible_to(session, event, self.world.bot.id)
+            if visible is not None:
+                await session.dispatch("MESSAGE_CREATE", visible)
+        await self.notify()
+
+    def _new_interaction(self, type: int, user: User, channel: Channel, message_id: int | None = None) -> Interaction:
+        ix = Interaction(snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48), type, user, channel,
+                         time.monotonic(), message_id=message_id)
+        self.interactions[ix.token] = ix
+        return ix
+
+    def _interaction_payload(self, ix: Interaction, data: dict, message: dict | None = None) -> dict:
+        w = self.world
+        return payloads.interaction(
+            id=ix.id, app_id=w.app_id, type=ix.type, token=ix.token, guild_id=w.guild_id, channel=ix.channel,
+            user=ix.user, permissions=w.permissions(ix.user), app_permissions=w.permissions(w.bot),
+            data=data, message=message)
+
+    async def _command_interaction(self, type: int, user: User, name: str, channel: Channel | None,
+                                   options: dict, focused: str | None) -> Interaction:
+        command, guild_id = self._registered(name)
+        data = {"id": command["id"], "name": name, "type": 1, "options": [
+            dict(_option(key, value), **({"focused": True} if key == focused else {}))
+            for key, value in options.items()]}
+        if guild_id is not None:
+            data["guild_id"] = str(guild_id)
+        ix = self._new_interaction(type, user, channel or self.world.channels["general"])
+        await self._dispatch("INTERACTION_CREATE", self._interaction_payload(ix, data))
+        return ix
+
+    def _registered(self, name: str) -> tuple[dict, int | None]:
+        guild = self.commands.get(self.world.guild_id, {})
+        if name in guild:
+            return guild[name], self.world.guild_id
+        if name in self.commands.get(None, {}):
+            return self.commands[None][name], None
+        raise LookupError(f"/{name} was never registered with PUT .../commands")
+
+    # -- REST --
+
+    def _route_table(self) -> list[tuple[str, re.Pattern, Callable, bool]]:
+        from . import rest  # the handlers live in their own module
+
+        table = [
+            ("GET", r"/users/@me", rest.me, True),
+            ("GET", r"/oauth2/applications/@me", rest.application, True),
+            ("GET", r"/gateway(?:/bot)?", rest.gateway_url, False),
+            ("PUT", r"/applications/(?P<app>\d+)(?:/guilds/(?P<guild>\d+))?/commands", rest.put_commands, True),
+            ("GET", r"/applications/(?P<app>\d+)(?:/guilds/(?P<guild>\d+))?/commands", rest.get_commands, True),
+            ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", rest.callback, False),
+            ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", rest.followup, False),
+            ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", rest.edit_webhook, False),
+            ("GET", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", rest.get_webhook, False),
+            ("POST", r"/channels/(?P<cid>\d+)/messages", rest.create_message, True),
+            ("GET", r"/channels/(?P<cid>\d+)/messages", rest.history, True),
+            ("GET", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", rest.get_message, True),
+            ("POST", r"/channels/(?P<cid>\d+)/typing", rest.typing, True),
+        ]
+        return [(m, re.compile(p), h, auth) for m, p, h, auth in table]
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        call = Call(request.method, "/" + request.match_info["tail"], dict(request.query), await _body(request))
+        self.calls.append(call)
+        try:
+            response = await self._route(request, call)
+        finally:
+            await self.notify()
+        call.status = response.status
+        return response
+
+    async def _route(self, request: web.Request, call: Call) -> web.Response:
+        for i, (method, pattern, retry_after) in enumerate(self._rate_limits):
+            if method == call.method and pattern.fullmatch(call.path):
+                del self._rate_limits[i]
+                return _json({"message": "You are being rate limited.", "retry_after": retry_after, "global": False},
+                             429, {"Via": "1.1 google", "Retry-After": str(retry_after), "X-RateLimit-Scope": "user"})
+        for method, pattern, handler, needs_auth in self._routes:
+            match = pattern.fullmatch(call.path)
+            if match is None or method != call.method:
+                continue
+            if needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
+                return _json({"message": "401: Unauthorized", "code": 0}, 401)
+            try:
+                status, payload = await handler(self, call, **match.groupdict())
+            except Exception as exc:  # a bug in the fake: fail the test, not just the request
+                self.errors.append(exc)
+                raise
+            return web.Response(status=204) if status == 204 else _json(payload, status)
+        return _json({"message": "404: Not Found", "code": 0}, 404)
+
+    # -- used by the REST handlers --
+
+    def record_pings(self, call: Call, body: dict, replied_user_id: int | None) -> None:
+        role_ids = {r.id for r in self.world.roles.values()}
+        who = notified(body, replied_user_id=replied_user_id, role_ids=role_ids)
+        if who:
+            self.pings.append((call, who))
+
+    async def bot_message(self, call: Call, channel_id: int, body: dict, *, loading: bool = False,
+                          **extra: Any) -> tuple[int, dict]:
+        """Create a message by the bot from a create payload (``loading``: the empty "thinking…"
+        message of a deferred interaction); dispatch it unless ephemeral."""
+        problem = invalid(body, creating=not loading)
+        if problem:
+            return 400, problem
+        reference, referenced = extra.pop("reference", None), extra.pop("referenced", None)
+        msg = payloads.message(id=snowflake(), channel_id=channel_id, author=self.world.bot,
+                               content=body.get("content") or "", embeds=body.get("embeds"),
+                               components=body.get("components"), flags=int(body.get("flags") or 0),
+                               reference=reference, referenced=referenced, users=self.world.people(), **extra)
+        replied = int(referenced["author"]["id"]) if referenced else None
+        self.record_pings(call, body, replied if reference else None)
+        self.messages[int(msg["id"])] = msg
+        if not msg["flags"] & EPHEMERAL:
+            await self._dispatch_message(msg, self.world.bot)
+        return 200, msg
+
+
+def _option(name: str, value: Any) -> dict:
+    kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
+    return {"name": name, "type": kind, "value": value}
+
+
+async def _body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return None
+    if request.content_type == "application/json":
+        return await request.json()
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        return json.loads(form["payload_json"]) if "payload_json" in form else dict(form)
+    return await request.text()
