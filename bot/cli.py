@@ -140,9 +140,9 @@ def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[Optional[int], typer.Option("--k", "-k", min=1, max=100,
-                                             help="How many passages [default: NEWSBOT_SEARCH_K].")] = None,
+                                             help="How many passages (default: NEWSBOT_SEARCH_K).")] = None,
     mode: Annotated[Optional[SearchMode], typer.Option(
-        "--mode", help="hybrid, dense or bm25 [default: NEWSBOT_RETRIEVAL_MODE].")] = None,
+        "--mode", help="hybrid, dense or bm25 (default: NEWSBOT_RETRIEVAL_MODE).")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Show the passages that best match QUERY."""

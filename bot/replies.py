@@ -90,7 +90,7 @@ def answer_text(answer: Answer) -> list[str]:
         label = "Source" if len(answer.sources) == 1 else "Sources"
         blocks = ["\n".join(head), "\n".join(f"{label}: {citation_text(c)}" for c in answer.sources)]
     else:
-        blocks = ["I couldn't find the answer to that in the articles."]
+        blocks = ["I couldn't find that in the articles."]
         if answer.sources:
             blocks.append("Closest articles:\n" + "\n".join(f"• {citation_text(c)}" for c in answer.sources))
     read_as = _read_as(answer)
@@ -109,7 +109,7 @@ def answer_embeds(answer: Answer) -> list[list[discord.Embed]]:
         label = "Source" if len(answer.sources) == 1 else "Sources"
     else:
         title, label = "Not found in the articles", "Closest articles"
-        lines.append("I couldn't find the answer to that in the articles.")
+        lines.append("I couldn't find that in the articles.")
     fields = [(label, _lines_within(citation_line(c) for c in answer.sources))] if answer.sources else []
     footer = " · ".join(p for p in (f"Confidence {answer.confidence:.0%}", _read_as(answer)) if p)
     embeds = embeds_for("\n".join(lines), title=" ".join(title.split()),

@@ -4,10 +4,8 @@ from it, and refuse plainly when the articles do not hold the answer."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
-
-import numpy as np
 
 from .dates import resolve_date
 from .models import Answer, Citation, Hit
@@ -31,9 +29,11 @@ class AnswerPolicy:
 
     passages: int = 5             # chunks read for candidate sentences
     type_weight: float = 0.25     # a sentence holding the kind of answer asked for
+    type_floor: float = 0.5       # share of that bonus a span earns however far from the question's words
+    off_focus: float = 0.5        # share of it kept when the sentence lacks the question's predicate
     rank_weight: float = 0.15     # a sentence from a higher-ranked passage
-    exact_weight: float = 0.1     # the question's words in their very form
-    dense_weight: float = 0.0     # cosine of sentence and question embeddings (0: not computed)
+    exact_weight: float = 0.25    # the question's words in their very form
+    phrase_weight: float = 0.2    # the question's adjacent terms adjacent in the sentence too
     headline_credit: float = 0.5  # a question term found in the headline, not the sentence
     focus_weight: float = 2.0     # the question's predicate ("chair" in "who will chair ...")
     topic_weight: float = 0.25    # terms a follow-up borrows from earlier questions count less
@@ -48,6 +48,9 @@ class _Query:
     kind: AnswerType
     weights: dict[str, float]  # stemmed content term → idf (borrowed topic terms down-weighted)
     words: frozenset[str]      # the question's own word forms
+    focus: frozenset[str]      # the predicate's word forms ("announced")
+    focus_terms: frozenset[str]  # ... and its stemmed terms ("announc")
+    pairs: frozenset[tuple[str, str]]  # adjacent content terms of the question
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +70,6 @@ def answer_question(retriever: Retriever, question: str, history: Sequence[str] 
     query = _query(retriever, clean_query(question), history, policy)
     hits = retriever.search(query.standalone, policy.passages, mode)
     candidates = [_score(retriever, query, policy, hit, rank, text) for rank, hit, text in _sentences(hits)]
-    if candidates and policy.dense_weight:
-        candidates = _add_dense(retriever, query, policy, candidates)
     best = max(candidates, key=lambda c: c.score, default=None)
     confidence = _confidence(best, hits)
     if best is None or confidence < policy.min_confidence:
@@ -84,11 +85,15 @@ def _query(retriever: Retriever, question: str, history: Sequence[str], policy: 
     standalone = standalone_question(question, history)
     lexical = retriever.snapshot.lexical
     own = set(lexical.terms(question))
-    focus = set(lexical.terms(" ".join(focus_words(question))))
+    predicate = [w.lower() for w in focus_words(question)]
+    focus = set(lexical.terms(" ".join(predicate)))
     weights = {t: lexical.idf(t) * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
                for t in lexical.terms(standalone) if t not in _QUESTION_WORDS}
     words = frozenset(w for w in _WORDS.findall(standalone.lower()) if w not in _QUESTION_WORDS and len(w) > 2)
-    return _Query(question, standalone, answer_type(question), weights, words)
+    terms = [t for t in lexical.terms(question) if t not in _QUESTION_WORDS]
+    pairs = frozenset(zip(terms, terms[1:]))
+    return _Query(question, standalone, answer_type(question), weights, words, frozenset(predicate),
+                  frozenset(t for t in focus if lexical.knows(t)), pairs)
 
 
 def _sentences(hits: list[Hit]):
@@ -103,26 +108,35 @@ def _sentences(hits: list[Hit]):
 
 def _score(retriever: Retriever, query: _Query, policy: AnswerPolicy, hit: Hit, rank: int, text: str) -> _Candidate:
     lexical = retriever.snapshot.lexical
-    present = set(lexical.terms(text))
+    sequence = lexical.terms(text)
+    present = set(sequence)
     # A sentence is about its article's headline even when it says "it": headline terms count half.
     context = set(lexical.terms(hit.article.title))
     matched = sum(w * (1.0 if t in present else policy.headline_credit if t in context else 0.0)
                   for t, w in query.weights.items())
     coverage = matched / (sum(query.weights.values()) or 1.0)
-    # The question's own word forms ("announced", not just "announc-ement") break ties.
-    exact = len(query.words & set(_WORDS.findall(text.lower()))) / (len(query.words) or 1)
+    # The question's own word forms ("announced", not just "announc-ement") break ties; the
+    # predicate's form counts twice.
+    forms = set(_WORDS.findall(text.lower()))
+    exact = (len(query.words & forms) + len(query.focus & forms)) / ((len(query.words) + len(query.focus)) or 1)
     span = short_answer(text, set(query.weights), query.kind) if query.kind is not AnswerType.OTHER else None
-    # A span of the asked-for kind counts for more the nearer it sits to the question's words.
-    typed = policy.type_weight / (1 + span.distance / 40) if span else 0.0
-    score = coverage + policy.exact_weight * exact + typed + policy.rank_weight / (rank + 1)
+    # Holding a span of the asked-for kind earns half the bonus; the other half goes to spans
+    # that sit near the question's words.
+    typed = policy.type_weight * (policy.type_floor + (1 - policy.type_floor) / (1 + span.distance / 40)) if span else 0.0
+    if query.focus_terms and not query.focus_terms & present:
+        typed *= policy.off_focus  # a name in a sentence that never speaks of chairing rarely chairs
+    phrase = _shared_pairs(query.pairs, sequence)
+    score = (coverage + policy.exact_weight * exact + policy.phrase_weight * phrase + typed
+             + policy.rank_weight / (rank + 1))
     return _Candidate(hit, rank, text, coverage, span, score)
 
 
-def _add_dense(retriever: Retriever, query: _Query, policy: AnswerPolicy, candidates: list[_Candidate]) -> list[_Candidate]:
-    """Add the meaning-level match of each sentence to the question (one batch encode)."""
-    vectors = retriever.encoder.encode([c.text for c in candidates])
-    cosines = vectors @ retriever.embed_query(query.standalone)
-    return [replace(c, score=c.score + policy.dense_weight * float(s)) for c, s in zip(candidates, np.maximum(cosines, 0))]
+def _shared_pairs(pairs: frozenset[tuple[str, str]], sequence: list[str]) -> float:
+    """Share of the question's adjacent term pairs ("next rate", "rate meet") adjacent here too."""
+    if not pairs:
+        return 0.0
+    here = {frozenset(p) for p in zip(sequence, sequence[1:])}
+    return sum(frozenset(p) in here for p in pairs) / len(pairs)
 
 
 def _confidence(best: _Candidate | None, hits: list[Hit]) -> float:

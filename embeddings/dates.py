@@ -77,6 +77,8 @@ def _month_day(text: str, base: date, future: bool) -> str | None:
     if not match:
         return None
     month_name, day = (match.group(1), match.group(2)) if match.group(1).isalpha() else (match.group(2), match.group(1))
+    if len(month_name) < 3:  # "7 a.m." is a time, not a day of a month
+        return None
     month = _MONTHS.get(month_name) or next((i for n, i in _MONTHS.items() if n.startswith(month_name[:3])), None)
     if month is None:
         return None

@@ -1,4 +1,4 @@
-"""Measure retrieval on public question-answering data in SQuAD v1.1 format.
+"""Measure retrieval and answers on public question-answering data in SQuAD v1.1 format.
 
 Each SQuAD article (a title with paragraphs) becomes one news-style ``Article`` whose body is
 its paragraphs separated by blank lines, indexed through the normal pipeline. A retrieved chunk

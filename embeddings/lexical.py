@@ -56,6 +56,10 @@ class LexicalIndex:
         return bm25s.tokenize([text], stopwords="en", stemmer=self._stemmer,
                               return_ids=False, show_progress=False)[0]
 
+    def knows(self, term: str) -> bool:
+        """Whether any chunk contains the (stemmed) term."""
+        return self._bm25 is not None and term in self._bm25.vocab_dict
+
     def idf(self, term: str) -> float:
         """How rare a (stemmed) term is across chunks: BM25's idf, highest for unseen terms."""
         n = len(self._ids)

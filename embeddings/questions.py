@@ -1,7 +1,5 @@
-"""What kind of answer a question wants, and whether a text could hold one.
-
-Used by retrieval (a "when" question prefers passages that contain a date) and by answers
-(the short answer is a span of the expected type)."""
+"""Reading a question: the kind of answer it wants, its predicate, and, for a follow-up, the
+topic it borrows from the questions before it."""
 
 from __future__ import annotations
 
@@ -18,29 +16,13 @@ class AnswerType(StrEnum):
     OTHER = "other"
 
 
-_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
-           r"Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.")
-_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
-TEMPORAL = re.compile(
-    rf"\b(?:{_MONTHS})(?!\w)|\b(?:{_WEEKDAYS})\b|\b1\d{{3}}s?\b|\b20\d{{2}}s?\b"
-    r"|\b(?:today|yesterday|tomorrow|tonight)\b"
-    r"|\b(?:next|last|this|coming|previous)\s+(?:week|month|year|decade|century|spring|summer|autumn|fall|winter)\b"
-    r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am|pm)\b|\b\d{1,2}(?:st|nd|rd|th)\s+century\b",
-    re.IGNORECASE,
-)
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-                 "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-                 "hundred|thousand|million|billion|trillion|dozen|first|second|third|fourth|fifth|sixth|"
-                 "seventh|eighth|ninth|tenth")
-NUMERIC = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
-
 _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.WHEN, re.compile(
         r"\bwhen\b|\bwhat (?:year|date|day|time|month|century|decade)\b|\bwhich (?:year|date|day|month)\b"
         r"|\bhow long ago\b|\bsince when\b", re.I)),
     (AnswerType.NUMBER, re.compile(
         r"\bhow (?:many|much|old|far|long|large|big|tall|high)\b|\b(?:what|which) (?:number|percentage|percent|"
-        r"amount|ordinal|rank)\b|\bmeeting number\b", re.I)),
+        r"amount|ordinal|rank)\b|\b(?:what|which) \w+ number\b", re.I)),
     (AnswerType.WHERE, re.compile(r"\bwhere\b|\bwhat (?:city|country|place|town|region|venue)\b|\bin which (?:city|country)\b", re.I)),
     (AnswerType.WHO, re.compile(r"\bwho(?:m|se)?\b|\bwhat (?:person|organi[sz]ation|company|group)\b", re.I)),
 )
@@ -52,16 +34,6 @@ def answer_type(question: str) -> AnswerType:
         if cue.search(question):
             return kind
     return AnswerType.OTHER
-
-
-def may_contain(text: str, kind: AnswerType) -> bool:
-    """Whether ``text`` holds an expression of ``kind`` (only WHEN and NUMBER are checked;
-    other kinds cannot be recognised without a tagger and always pass)."""
-    if kind is AnswerType.WHEN:
-        return TEMPORAL.search(text) is not None
-    if kind is AnswerType.NUMBER:
-        return NUMERIC.search(text) is not None
-    return True
 
 
 # Words that make a question lean on an earlier one: "where is it held?", "and who chairs?"
@@ -113,14 +85,20 @@ def focus_words(question: str) -> list[str]:
     """The question's predicate, which the answering sentence must match above all: "chair" in
     "Who will chair the meeting?", "cost" in "How much did the bridge cost?". Empty when the
     question has no verb to find ("When is the next meeting?")."""
-    if match := _VERB_AFTER_WH.match(question):
-        return [] if match.group(1).lower() in _NOT_PREDICATES else [match.group(1)]
+    if (match := _VERB_AFTER_WH.match(question)) and match.group(1).lower() not in _NOT_PREDICATES:
+        return [match.group(1)]
     if match := _VERB_AT_END.match(question):
         aux = question.split()[2 if question.lower().startswith("how") else 1].lower()
         verb = match.group(1)
         if aux in ("did", "does", "do", "will", "would", "can", "could") or _PARTICIPLE.search(verb.lower()):
             return [verb]
+    if match := _COPULA_SUBJECT.match(question):  # "When is the next rate meeting of ...?"
+        return match.group(1).split()
     return []
 
 
-_NOT_PREDICATES = frozenset({"is", "are", "was", "were", "the", "a", "an", "of", "in", "kind", "type"})
+_COPULA_SUBJECT = re.compile(
+    r"^\s*(?:when|where|who|what)\s+(?:is|are|was|were)\s+(?:the|a|an)\s+([a-z][\w -]*?)"
+    r"(?:\s+(?:of|in|for|at|on|from|by|with)\b.*)?\W*$", re.I)
+_NOT_PREDICATES = frozenset({"is", "are", "was", "were", "the", "a", "an", "of", "in", "kind", "type", "number",
+                             "year", "day", "date", "time", "month", "percentage", "amount", "one", "ones"})

@@ -85,6 +85,8 @@ def short_answer(sentence: str, question_terms: set[str], kind: AnswerType) -> S
     """The best span of ``sentence`` answering a question of ``kind`` whose stemmed content
     terms are ``question_terms``; None when the sentence holds no such span."""
     candidates = [c for c in _candidates(sentence, kind) if not _repeats_question(c.text, question_terms)]
+    if kind is AnswerType.NUMBER and "number" in question_terms:  # "which number" wants digits
+        candidates = [c for c in candidates if any(ch.isdigit() for ch in c.text)]
     if not candidates:
         return None
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if _stem(m.group().lower()) in question_terms]

@@ -87,7 +87,7 @@ def test_a_refusal_lists_the_closest_articles():
     refusal = Answer("capital of France?", False, None, (), (CITE,), 0.02, "capital of France?")
     e = answer_embeds(refusal)[0][0]
     assert e.title == "Not found in the articles" and e.fields[0].name == "Closest articles"
-    assert answer_text(refusal)[0].startswith("I couldn't find the answer to that in the articles.")
+    assert answer_text(refusal)[0].startswith("I couldn't find that in the articles.")
 
 
 def test_a_reload_report_with_many_skipped_files_is_split_and_capped():
