@@ -41,15 +41,9 @@ def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def citation(article: Article) -> str:
-    """"Headline — PLACE, Source, 2024-05-01, url" with whatever parts are known."""
-    parts = [p for p in (article.place, article.source, article.published, article.url) if p]
-    return f"{article.title} — {', '.join(parts)}" if parts else article.title
-
-
 def hit_text(rank: int, hit: Hit, width: int = 100) -> str:
     body = textwrap.fill(" ".join(hit.chunk.text.split()), width, initial_indent="   ", subsequent_indent="   ")
-    return f"{rank}. [{hit.score:.3f}] {citation(hit.article)}\n{body}"
+    return f"{rank}. [{hit.score:.3f}] {citation_text(Citation.of(hit.article))}\n{body}"
 
 
 def _round(value: float | None) -> float | None:

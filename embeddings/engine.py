@@ -69,6 +69,11 @@ class Engine:
             self.load()
         return report
 
+    def clear_caches(self) -> None:
+        """Forget cached query vectors; the next questions are encoded afresh."""
+        if self._retriever is not None:
+            self._retriever.clear_cache()
+
     def _current(self) -> Retriever:
         if self._retriever is None:
             self.load()

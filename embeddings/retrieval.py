@@ -80,6 +80,11 @@ class Retriever:
                 self._cache.popitem(last=False)
         return vector
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (so a measurement sees cold queries)."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:
         return self.snapshot.vectors.search(self.embed_query(query), depth)
 
