@@ -112,8 +112,11 @@ def _candidates(sentence: str, kind: AnswerType) -> list[Span]:
     if kind is AnswerType.NUMBER:
         dates = _spans(TEMPORAL_SPAN, sentence)
         return [s for s in _spans(NUMBER_SPAN, sentence) if not any(_overlaps(s, d) for d in dates)]
-    if kind in (AnswerType.WHO, AnswerType.WHERE):
-        return [n for s in _spans(NAME_SPAN, sentence) if (n := _clean_name(sentence, s, kind))]
+    names = [n for s in _spans(NAME_SPAN, sentence) if (n := _clean_name(sentence, s, kind))]
+    if kind is AnswerType.WHERE:  # a place is named after "in", "at", "near"...; other names are not places
+        return [n for n in names if _PLACE_PREPOSITIONS.search(sentence[: n.start])]
+    if kind is AnswerType.WHO:
+        return names
     return []
 
 
@@ -137,8 +140,6 @@ def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
 
 def _preference(sentence: str, span: Span, kind: AnswerType) -> int:
     """0 for the most plausible kind of candidate, higher for weaker ones."""
-    if kind is AnswerType.WHERE:
-        return 0 if _PLACE_PREPOSITIONS.search(sentence[: span.start]) else 1
     if kind is AnswerType.NUMBER and re.fullmatch(r"\d{1,2}", span.text):
         return 1  # a bare small number is often a day or a list index
     return 0
