@@ -9,16 +9,16 @@ from typing import Sequence
 
 import faiss
 
+from .answers import AnswerPolicy, answer_question
 from .chunking import ChunkingConfig
 from .corpus import read_corpus
 from .encoder import Encoder
 from .index import check_compatible, expected_manifest, open_index
 from .indexer import IndexProgress, update_index
-from .answers import AnswerPolicy, answer_question
 from .models import Answer, Article, Corpus, Hit, IndexReport, IndexStatus, Summary
 from .retrieval import Retriever, clean_query
-from .summaries import find_article, suggest_articles, summarize_article, summarize_topic
 from .settings import EngineSettings, RetrievalMode
+from .summaries import find_article, suggest_articles, summarize_article, summarize_topic
 
 
 class Engine:
@@ -35,8 +35,8 @@ class Engine:
         self.answer_policy = AnswerPolicy()
         self._retriever: Retriever | None = None
         self._swap = threading.Lock()
-        # FAISS's OpenMP threads fight torch's for a laptop's few cores; one query at a time
-        # is faster single-threaded (measured: hybrid query 29 ms → 16 ms on 2 cores).
+        # FAISS's OpenMP threads fight torch's for a laptop's few cores: single queries are
+        # faster with FAISS on one thread (process-wide; exact search of one query is cheap).
         faiss.omp_set_num_threads(1)
 
     # -- the index --
