@@ -420,7 +420,11 @@ def parse_jsonl(text: str) -> list[Parsed]:
 
 def _json_reason(err: ValueError, line: int | None = None) -> str:
     if not isinstance(err, json.JSONDecodeError):
-        return f"malformed JSON: {err}"
+        # Python's own wording (e.g. the int digit limit, which names sys.set_int_max_str_digits)
+        # is for programmers; say what is wrong with the file instead.
+        if "digits" in str(err):
+            return "malformed JSON: a number has too many digits"
+        return "malformed JSON: " + " ".join(str(err).split())[:120]
     return f"malformed JSON: {err.msg} (line {line or err.lineno}, column {err.colno})"
 
 
