@@ -37,6 +37,9 @@ def answer_type(question: str) -> AnswerType:
 
 
 # Words that make a question lean on an earlier one: "where is it held?", "and who chairs?"
+# retrieval.MAX_QUERY_CHARS: the standalone question is searched, so it must stay within it.
+MAX_STANDALONE_CHARS = 2_000
+
 _ANAPHORA = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about)\b|\b(?:it|its|it's|they|them|their|there|that|this|"
     r"these|those|he|she|his|her|him|the same|the event|the meeting)\b", re.I)
@@ -65,10 +68,14 @@ def standalone_question(question: str, history: Sequence[str] = ()) -> str:
     for earlier in history:
         words = content_words(earlier)
         topic = _merge(topic, words) if is_follow_up(earlier) else words
+    question = question.strip()
     if not topic or not is_follow_up(question):
-        return question.strip()
+        return question
     extra = [w for w in topic if w.lower() not in question.lower()]
-    return f"{question.strip()} ({' '.join(extra)})" if extra else question.strip()
+    # The borrowed words must not push a question the user could ask over the length limit.
+    while extra and len(question) + len(" ".join(extra)) + 3 > MAX_STANDALONE_CHARS:
+        extra.pop()
+    return f"{question} ({' '.join(extra)})" if extra else question
 
 
 def _merge(topic: list[str], words: list[str]) -> list[str]:
