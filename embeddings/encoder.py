@@ -10,7 +10,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .errors import NewsbotError
-from .settings import DEFAULT_MODEL
+from .settings import DEFAULT_MODEL, EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,15 @@ class SentenceTransformerEncoder:
                 "reachable offline or a local model folder."
             ) from exc
         self.name = name
+        self.variant = "torch-fp32"
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         self._tokenizer = self._model.tokenizer
+
+    @property
+    def model(self):
+        """The underlying ``SentenceTransformer`` (for exporting it to another runtime)."""
+        return self._model
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
         if not texts:
@@ -99,3 +105,14 @@ class SentenceTransformerEncoder:
             return_attention_mask=False, return_token_type_ids=False, verbose=False,
         )
         return [len(ids) for ids in encoded["input_ids"]]
+
+
+def load_encoder(settings: "EngineSettings") -> Encoder:
+    """The encoder ``settings`` ask for: sentence-transformers on torch, or the same model on
+    ONNX Runtime (fp32 or int8), exported once into the model cache folder."""
+    if settings.encoder_backend == "torch":
+        return SentenceTransformerEncoder(settings.embedding_model)
+    from .onnx_encoder import load_onnx_encoder
+
+    return load_onnx_encoder(settings.embedding_model, settings.model_cache,
+                             quantize=settings.encoder_backend == "onnx-int8", threads=settings.encoder_threads)

@@ -64,7 +64,7 @@ class Engine:
         """Make the index reflect exactly ``corpus``, then serve it."""
         report = update_index(self.settings.data_dir, corpus, self.encoder, self.config,
                               rebuild=rebuild, batch_size=self.settings.encode_batch_size,
-                              progress=progress)
+                              progress=progress, ann_min_vectors=self.settings.ann_min_chunks)
         if report.changed_anything or self._retriever is None:
             self.load()
         return report

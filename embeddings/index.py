@@ -122,7 +122,7 @@ def open_index(data_dir: Path) -> IndexSnapshot:
         raise IndexMissingError(f"There is no index in {data_dir} yet. Build it with `newsbot index`.")
     manifest = read_manifest(generation)
     store = _load_part(generation / STORE, lambda p: _open_store(p))
-    vectors = _load_part(generation / VECTORS, VectorIndex.load)
+    vectors = _load_part(generation / VECTORS, lambda p: VectorIndex.load(p, mmap=True))
     lexical = _load_part(generation / BM25_DIR, LexicalIndex.load)
     _check_counts(generation, manifest, store, vectors, lexical)
     return IndexSnapshot(generation, manifest, store, vectors, lexical)
@@ -139,7 +139,9 @@ def _open_store(path: Path) -> MetadataStore:
 def _load_part(path: Path, loader):
     try:
         return loader(path)
-    except (OSError, RuntimeError, ValueError, KeyError, sqlite3.DatabaseError) as exc:
+    # EOFError: a truncated .npy; TypeError/AttributeError: JSON of the wrong shape under bm25/.
+    except (OSError, RuntimeError, ValueError, KeyError, EOFError, TypeError, AttributeError,
+            sqlite3.DatabaseError) as exc:
         raise IndexCorruptError(f"The index file {path} is damaged or missing ({exc}). {REBUILD_HINT}") from exc
 
 

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
+EncoderBackend = Literal["onnx-int8", "onnx", "torch"]
 
 
 class EngineSettings(BaseSettings):
@@ -26,10 +27,19 @@ class EngineSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the index lives.")
     seeds_dir: Path = Field(Path("seeds"), description="The article folder to index.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers name or path.")
+    encoder_backend: EncoderBackend = Field("onnx-int8", description="How the model runs on the CPU.")
+    encoder_threads: int = Field(0, ge=0, le=256, description="Encoder threads; 0 = one per core.")
+    model_cache_dir: Path | None = Field(None, description="Exported models; default <data_dir>/models.")
     chunk_tokens: int = Field(160, ge=32, le=512, description="Chunk window in word pieces.")
     chunk_overlap_sentences: int = Field(1, ge=1, le=5)
     max_file_mb: float = Field(32.0, gt=0, description="Larger files are skipped.")
     max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are skipped.")
     encode_batch_size: int = Field(32, ge=1, le=1024)
+    ann_min_chunks: int = Field(20_000, ge=1, description="From this many chunks on, dense search is approximate.")
     search_k: int = Field(5, ge=1, le=100)
     retrieval_mode: RetrievalMode = "hybrid"
+
+    @property
+    def model_cache(self) -> Path:
+        """Where exported (ONNX) models are cached: beside the index unless configured."""
+        return self.model_cache_dir or self.data_dir / "models"

@@ -15,9 +15,28 @@ SEED = REPO / "seeds" / "000_bb6286341943b110.txt"
 FIXTURES = REPO / "tests" / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """Where this test run exports the ONNX model (once); subprocesses (``newsbot ...``) are
+    pointed at it too, so none of them exports again."""
+    folder = tmp_path_factory.mktemp("models")
+    os.environ["NEWSBOT_MODEL_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
-def encoder():
-    """The real all-MiniLM-L6-v2 model, shared by every test."""
+def encoder(model_cache: Path):
+    """The real all-MiniLM-L6-v2 model on the default backend (ONNX Runtime, int8), shared by
+    every test."""
+    from embeddings.encoder import load_encoder
+    from embeddings.settings import EngineSettings
+
+    return load_encoder(EngineSettings(_env_file=None, model_cache_dir=model_cache))
+
+
+@pytest.fixture(scope="session")
+def torch_encoder():
+    """The same model on sentence-transformers' own torch path (the reference)."""
     from embeddings.encoder import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder()

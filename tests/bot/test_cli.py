@@ -16,7 +16,8 @@ NEWSBOT = [sys.executable, "-c", "from bot.cli import main; main()"]
 
 
 def run(args: list[str], cwd: Path, env_extra: dict | None = None, stdin: str | None = None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    # The user's own settings stay out; the test run's exported model is shared.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") or k == "NEWSBOT_MODEL_CACHE_DIR"}
     env.update({"HF_HUB_OFFLINE": "1", "NEWSBOT_DATA_DIR": str(cwd / "data"), "NEWSBOT_SEEDS_DIR": str(cwd / "seeds")})
     env.update(env_extra or {})
     return subprocess.run(NEWSBOT + args, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=300)
