@@ -21,7 +21,7 @@ from .index import (BM25_DIR, MANIFEST, STORE, VECTORS, check_compatible, curren
 from .lexical import LexicalIndex
 from .models import Article, Chunk, Corpus, IndexReport
 from .store import MetadataStore
-from .vectors import VectorIndex
+from .vectors import ANN_MIN_VECTORS, VectorIndex
 
 _LOCK = ".lock"
 
@@ -51,35 +51,77 @@ def update_index(
     rebuild: bool = False,
     batch_size: int = 32,
     progress: IndexProgress | None = None,
+    ann_min_vectors: int = ANN_MIN_VECTORS,
 ) -> IndexReport:
     """Make the live index in ``data_dir`` reflect ``corpus``.
 
     Only new or changed articles (by content hash) are chunked and embedded; removed ones are
     dropped; an unchanged corpus writes nothing. ``rebuild`` starts from scratch (needed after a
-    model or chunking change, which otherwise raises IndexMismatchError). Raises IndexBusyError
-    if another writer holds the data directory.
+    model or chunking change, which otherwise raises IndexMismatchError). From
+    ``ann_min_vectors`` chunks on, dense search is approximate (IVF, see ``vectors``). Raises IndexBusyError
+    if another writer holds the data directory, and IndexWriteError when the storage refuses the
+    write (disk full, quota, read-only, no permission): then nothing of the new generation is
+    left behind and CURRENT still names the previous one.
     """
+    import shutil  # (local imports: this change is confined to update_index)
+
+    from .errors import IndexWriteError, NewsbotError
+
     started = time.perf_counter()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with _writer_lock(data_dir):
-        expected = expected_manifest(encoder.name, encoder.dimension, config)
-        previous = None if rebuild else current_generation(data_dir)
-        if previous is not None:
-            check_compatible(read_manifest(previous), expected, data_dir)
-        old_store = MetadataStore(previous / STORE, readonly=True) if previous else None
-        try:
-            plan = _plan(corpus.articles, old_store.article_hashes() if old_store else {})
-            if previous is not None and not (plan.added or plan.changed or plan.removed):
-                prune_generations(data_dir, keep=previous)
-                return IndexReport(unchanged=plan.unchanged, skipped=corpus.skipped,
-                                   chunks_total=old_store.count("chunks"),
-                                   seconds=time.perf_counter() - started)
-            embedded, total = _write_generation(
-                data_dir, previous, old_store, plan, encoder, config, expected, batch_size, progress
-            )
-        finally:
-            if old_store:
-                old_store.close()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with _writer_lock(data_dir):
+            generations = set(data_dir.glob("gen-*"))
+            try:
+                expected = expected_manifest(encoder.name, encoder.dimension, config)
+                previous = None if rebuild else current_generation(data_dir)
+                if previous is not None:
+                    check_compatible(read_manifest(previous), expected, data_dir)
+                old_store = MetadataStore(previous / STORE, readonly=True) if previous else None
+                try:
+                    plan = _plan(corpus.articles, old_store.article_hashes() if old_store else {})
+                    if previous is not None and not (plan.added or plan.changed or plan.removed):
+                        prune_generations(data_dir, keep=previous)
+                        return IndexReport(unchanged=plan.unchanged, skipped=corpus.skipped,
+                                           chunks_total=old_store.count("chunks"),
+                                           seconds=time.perf_counter() - started)
+                    embedded, total = _write_generation(
+                        data_dir, previous, old_store, plan, encoder, config, expected, batch_size, progress,
+                        ann_min_vectors,
+                    )
+                finally:
+                    if old_store:
+                        old_store.close()
+            except NewsbotError:
+                raise
+            except Exception as exc:
+                # A failed write (disk full, read-only, ...) must leave nothing behind: the
+                # fault is read first (a full disk is only full until the cleanup), then this
+                # run's unfinished folders go (we hold the writer lock, so they are ours) and
+                # CURRENT keeps naming the previous generation.
+                fault = IndexWriteError.from_exception(exc, data_dir)
+                try:
+                    live = current_generation(data_dir)
+                except NewsbotError:
+                    live = None
+                for leftover in data_dir.glob(".tmp-*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
+                for new in set(data_dir.glob("gen-*")) - generations - {live}:
+                    with contextlib.suppress(OSError):  # never leave a half-deleted one complete
+                        (new / MANIFEST).unlink(missing_ok=True)
+                    shutil.rmtree(new, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    (data_dir / ".CURRENT.tmp").unlink(missing_ok=True)
+                if fault is None:
+                    raise
+                raise fault from exc
+    except NewsbotError:
+        raise
+    except Exception as exc:  # the data folder or its lock cannot even be opened for writing
+        fault = IndexWriteError.from_exception(exc, data_dir)
+        if fault is None:
+            raise
+        raise fault from exc
     return IndexReport(
         added=tuple(a.id for a in plan.added), changed=tuple(a.id for a in plan.changed),
         removed=tuple(plan.removed), unchanged=plan.unchanged, skipped=corpus.skipped,
@@ -109,7 +151,8 @@ def _plan(articles: tuple[Article, ...], old_hashes: dict[str, str]) -> _Plan:
     return _Plan(added, changed, removed, len(articles) - len(added) - len(changed))
 
 
-def _write_generation(data_dir, previous, old_store, plan, encoder, config, expected, batch_size, progress):
+def _write_generation(data_dir, previous, old_store, plan, encoder, config, expected, batch_size, progress,
+                      ann_min_vectors):
     prune_generations(data_dir, keep=previous)  # clears half-written folders of killed runs
     tmp = data_dir / f".tmp-{secrets.token_hex(4)}"
     tmp.mkdir()
@@ -117,16 +160,18 @@ def _write_generation(data_dir, previous, old_store, plan, encoder, config, expe
         old_store.copy_to(tmp / STORE)
     store = MetadataStore(tmp / STORE)
     try:
-        vectors = VectorIndex.load(previous / VECTORS) if previous else VectorIndex.empty(encoder.dimension)
+        vectors = _previous_vectors(previous) if previous else VectorIndex.empty(encoder.dimension)
         stale = store.delete_articles([a.id for a in plan.changed] + plan.removed)
         vectors.remove(stale)
         todo = plan.added + plan.changed
         embedded = _embed_articles(todo, store, vectors, encoder, config, batch_size, progress)
         ids, texts = zip(*store.iter_chunk_texts()) if len(vectors) else ((), ())
         LexicalIndex.build(ids, texts).save(tmp / BM25_DIR)
+        vectors = vectors.fitted(min_ann=ann_min_vectors)  # exact while small, IVF once large
         vectors.save(tmp / VECTORS)
         total = len(vectors)
         manifest = {**expected, "articles": store.count("articles"), "chunks": total,
+                    "vector_index": vectors.describe(), "encoder": getattr(encoder, "variant", "unknown"),
                     "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         store.set_meta(manifest)
     finally:
@@ -134,6 +179,11 @@ def _write_generation(data_dir, previous, old_store, plan, encoder, config, expe
     (tmp / MANIFEST).write_text(_json(manifest), encoding="utf-8")
     _publish(data_dir, tmp)
     return embedded, total
+
+
+def _previous_vectors(previous: Path) -> VectorIndex:
+    trained_on = read_manifest(previous).get("vector_index", {}).get("trained_on", 0)
+    return VectorIndex.load(previous / VECTORS, trained_on=int(trained_on))
 
 
 def _embed_articles(articles, store, vectors, encoder, config, batch_size, progress) -> int:
