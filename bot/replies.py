@@ -8,6 +8,7 @@ mention notifies nobody.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -32,9 +33,21 @@ def no_pings() -> discord.AllowedMentions:
 
 # -- small pieces --
 
+# Every character that can open or close inline markdown (and "[" of a masked link) is escaped
+# wherever it stands: discord.py's escape_markdown leaves a lone "*" or "`" and backslashes
+# alone, so a title such as "5* hotel" or "C:\\" would break the markup the bot wraps it in.
+_INLINE_MARKUP = re.compile(r"[\\*_`~|\[]")
+# Mention, channel, emoji, timestamp and command markup: shown as typed, never rendered (and
+# never a ping, even if a message were sent without ``no_pings()``).
+_MENTION_MARKUP = re.compile(r"<(?=[@#:/]|a:|t:|id:)|@(?=everyone|here)")
+
+
 def md(text: str) -> str:
-    """Untrusted text (article or user), whitespace collapsed and markdown escaped."""
-    return discord.utils.escape_markdown(" ".join(text.split()), ignore_links=False)
+    """Untrusted text (article or user), whitespace collapsed and markdown and mentions escaped."""
+    text = _INLINE_MARKUP.sub(r"\\\g<0>", " ".join(text.split()))
+    text = _MENTION_MARKUP.sub(r"\\\g<0>", text)
+    # Block markup counts only at the start of a line: a quote, heading, list or "-#" subtext.
+    return "\\" + text if text.startswith((">", "#", "-", "+")) else text
 
 
 def safe_url(url: str | None) -> str | None:
@@ -112,7 +125,7 @@ def answer_embeds(answer: Answer) -> list[list[discord.Embed]]:
         lines.append("I couldn't find that in the articles.")
     fields = [(label, _lines_within(citation_line(c) for c in answer.sources))] if answer.sources else []
     footer = " · ".join(p for p in (f"Confidence {answer.confidence:.0%}", _read_as(answer)) if p)
-    embeds = embeds_for("\n".join(lines), title=" ".join(title.split()),
+    embeds = embeds_for("\n".join(lines), title=md(title),
                         colour=ANSWERED if answer.answered else NOT_FOUND, fields=fields, footer=footer)
     return group_embeds(embeds)
 
@@ -135,7 +148,7 @@ def summary_embeds(summary: Summary) -> list[list[discord.Embed]]:
     if summary.article is not None:
         body = "\n".join(f"• {md(p.text)}" for p in summary.points)
         fields = [("Article", citation_line(summary.article))]
-        embeds = embeds_for(body or "Nothing to summarise.", title=summary.title, url=safe_url(summary.article.url),
+        embeds = embeds_for(body or "Nothing to summarise.", title=md(summary.title), url=safe_url(summary.article.url),
                             colour=INFO, fields=fields)
         return group_embeds(embeds)
     numbers: dict[str, int] = {}
@@ -144,7 +157,7 @@ def summary_embeds(summary: Summary) -> list[list[discord.Embed]]:
     body = "\n".join(f"• {md(p.text)} [{numbers[p.citation.article_id]}]" for p in summary.points)
     sources = {p.citation.article_id: p.citation for p in summary.points}
     fields = [("Sources", _lines_within(f"{n}. {citation_line(sources[a])}" for a, n in numbers.items()))]
-    embeds = embeds_for(body or "Nothing in the articles about that.", title=summary.title,
+    embeds = embeds_for(body or "Nothing in the articles about that.", title=md(summary.title),
                         colour=INFO, fields=fields if numbers else [])
     return group_embeds(embeds)
 
@@ -159,7 +172,7 @@ def articles_page(articles: Sequence[Article], page: int, per_page: int, query: 
     lines = [f"**{page * per_page + i}.** {link(a.title, a.url)}"
              + (f" — {' · '.join(md(p) for p in (a.published, a.source) if p)}" if (a.published or a.source) else "")
              for i, a in enumerate(shown, 1)]
-    title = f"Articles matching “{' '.join(query.split())}”" if query else "Articles"
+    title = f"Articles matching “{md(query)}”" if query else "Articles"
     body = "\n".join(lines) or "No articles match."
     embed = embeds_for(body, title=title, colour=INFO,
                        footer=f"Page {page + 1}/{pages} · {len(articles)} articles")[0]
