@@ -19,7 +19,7 @@ from rich.text import Text
 
 from pydantic import ValidationError
 
-from embeddings.errors import NewsbotError
+from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NewsbotError
 from embeddings.index import open_index
 
 from . import render
@@ -124,6 +124,8 @@ def index(
 ) -> None:
     """Build or update the index from the seeds folder (only new or changed articles are embedded)."""
     engine = _engine(ctx)
+    if not rebuild and _damaged(engine, seeds):
+        rebuild = True  # a damaged index cannot be updated; the seeds hold everything to rebuild it
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _SpeedColumn(),
                   TimeRemainingColumn(), console=err, transient=True, disable=as_json) as progress:
         report = engine.refresh(seeds, rebuild=rebuild, progress=_RichIndexProgress(progress))
@@ -133,6 +135,32 @@ def index(
     for skipped in report.skipped:
         err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False, markup=False, soft_wrap=True)
     typer.echo(report.summary())
+
+
+def _damaged(engine, seeds: Path | None = None) -> bool:
+    """Whether the live index exists but cannot be loaded (logged as a warning)."""
+    try:
+        open_index(engine.settings.data_dir).close()
+    except IndexCorruptError as exc:
+        log.warning("%s Rebuilding it from %s instead.", exc, seeds or engine.settings.seeds_dir)
+        return True
+    except IndexMissingError:
+        pass
+    return False
+
+
+def _load_or_rebuild(engine) -> None:
+    """Load the index at start-up; when it is damaged or was built with other settings, warn
+    and rebuild it from the seeds folder (it holds everything the index does), then go on.
+    A missing index still raises IndexMissingError."""
+    try:
+        engine.load()
+    except (IndexCorruptError, IndexMismatchError) as exc:
+        log.warning("%s Rebuilding it from %s instead.", exc, engine.settings.seeds_dir)
+        with Progress(TextColumn("rebuilding the index"), BarColumn(), MofNCompleteColumn(), _SpeedColumn(),
+                      console=err, transient=True) as progress:
+            report = engine.refresh(rebuild=True, progress=_RichIndexProgress(progress))
+        log.warning("Index rebuilt: %s", report.summary())
 
 
 @app.command()
@@ -184,7 +212,7 @@ def chat(ctx: typer.Context) -> None:
     """Ask questions in the terminal, one per line; follow-ups ("and where?") refer to the
     conversation so far. An empty line, 'quit' or Ctrl-D leaves."""
     engine = _engine(ctx)
-    engine.load()
+    _load_or_rebuild(engine)
     status = engine.status()
     typer.echo(f"newsbot: {status.articles} articles, {status.chunks} passages. Ask me about them.")
     history: list[str] = []
@@ -227,7 +255,12 @@ def serve(ctx: typer.Context) -> None:
     problem = config_problem(settings)  # before the model loads, so a missing token fails fast
     if problem:
         _fail(problem)
-    code = serve_bot(settings, _engine(ctx))
+    engine = _engine(ctx)
+    try:
+        _load_or_rebuild(engine)
+    except IndexMissingError:
+        pass  # the bot starts without an index; an admin builds it with /reload
+    code = serve_bot(settings, engine)
     if code:
         sys.exit(code)  # main() runs with standalone_mode=False, which drops typer.Exit codes
 

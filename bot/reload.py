@@ -48,6 +48,10 @@ class Reloader:
         try:
             report, titles = await asyncio.to_thread(self._refresh, progress)
         except Exception as exc:
+            if isinstance(exc, NewsbotError):
+                # The admin is told a path-free message; the operator's log gets the whole one
+                # (the user-facing error boundary logs engine errors at INFO only).
+                log.warning("reload by %s failed: %s", by, exc)
             message = safe_message(exc) if isinstance(exc, NewsbotError) else "unexpected error (see the log)"
             self.last = ReloadRecord(by=by, at=datetime.now(timezone.utc), error=message)
             raise

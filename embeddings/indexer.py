@@ -63,7 +63,9 @@ def update_index(
     write (disk full, quota, read-only, no permission): then nothing of the new generation is
     left behind and CURRENT still names the previous one.
     """
-    import shutil  # (local imports: this change is confined to update_index)
+    import gc  # (local imports: this change is confined to update_index)
+    import shutil
+    import traceback
 
     from .errors import IndexWriteError, NewsbotError
 
@@ -100,6 +102,10 @@ def update_index(
                 # run's unfinished folders go (we hold the writer lock, so they are ours) and
                 # CURRENT keeps naming the previous generation.
                 fault = IndexWriteError.from_exception(exc, data_dir)
+                # Drop what the failed write's frames still hold (e.g. an SQLite connection to a
+                # file in the folder below): else its space stays taken and the mount stays busy.
+                traceback.clear_frames(exc.__traceback__)
+                gc.collect()
                 try:
                     live = current_generation(data_dir)
                 except NewsbotError:
