@@ -13,7 +13,7 @@ from discord import app_commands
 
 from .channel import slow_down
 from .errors import report_to_interaction
-from .guards import is_admin
+from .guards import NOT_ADMIN, SERVER_ONLY, admin_refusal
 from .limits import CHOICE, clip
 from .progress import ThrottledProgress
 from .replies import (answer_embeds, articles_page, md, no_pings, progress_text, reload_text, status_embed,
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsbot.discord")
 
 PER_PAGE = 10
-NOT_ADMIN = "Only server admins can reload the articles (Manage Server, Administrator or an admin role)."
+__all__ = ["NOT_ADMIN", "SERVER_ONLY", "build_commands"]
 
 
 def build_commands() -> list[app_commands.Command]:
@@ -149,9 +149,13 @@ async def status(interaction: discord.Interaction[NewsBot]) -> None:
 @app_commands.guild_only()
 async def reload(interaction: discord.Interaction[NewsBot]) -> None:
     bot = interaction.client
-    if not is_admin(interaction.user, interaction.permissions, bot.settings.admin_role_ids):
-        log.info("/reload refused for %s (%s)", interaction.user, interaction.user.id)
-        await tell(interaction, NOT_ADMIN)
+    # Checked here on every call: default_permissions only hides the command, a server admin can
+    # change that, and guild_only is not enforced by discord.py when an interaction arrives anyway.
+    refusal = admin_refusal(interaction, bot.settings.admin_role_ids)
+    if refusal is not None:
+        log.info("/reload refused for %s (%s) in %s", interaction.user, interaction.user.id,
+                 f"server {interaction.guild_id}" if interaction.guild_id else "a direct message")
+        await tell(interaction, refusal)
         return
     who = interaction.user.display_name
     if not bot.reloads.claim(who):

@@ -2,7 +2,9 @@
 
 An engine error (``NewsbotError``) is shown as its own message, which is written for users, but
 never with a server path in it. Anything else is a bug or an outage: the user gets a short
-apology and the log gets the traceback. Either way the bot keeps running.
+apology and the log gets the traceback. An interaction that expired before the bot could
+answer (its token lasts 15 minutes) is only logged: nothing can reach its user any more. Either
+way the bot keeps running.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from embeddings.errors import (CorpusError, IndexCorruptError, IndexMismatchErro
 
 from .limits import clip
 from .replies import no_pings
-from .send import tell
+from .send import deliver, tell
 
 log = logging.getLogger("newsbot.discord")
 
@@ -34,6 +36,9 @@ _SERVER_SIDE = {
     IndexMismatchError: "The index was built with other settings and needs `newsbot index --rebuild` "
                         "on the server; the details are in the bot's log.",
 }
+# Discord's codes for an interaction that can no longer be answered: its initial-response
+# window (3 s) or its token (15 min) is over.
+UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK = 10062, 10015
 _PATH = re.compile(r"(?<![\w:/])(?:/[^\s/'\"]+){2,}/?|\b[A-Za-z]:\\\S+")
 
 
@@ -59,6 +64,12 @@ def safe_message(error: NewsbotError) -> str:
     return clip(_PATH.sub("…", str(error)), 1800) or GENERIC
 
 
+def expired(error: BaseException) -> bool:
+    """Whether ``error`` says the interaction can no longer be answered."""
+    error = _unwrap(error)
+    return isinstance(error, discord.NotFound) and error.code in (UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK)
+
+
 def _unwrap(error: BaseException) -> BaseException:
     # discord.py wraps what a command raised; the user should hear about the cause.
     while isinstance(error, app_commands.CommandInvokeError):
@@ -69,10 +80,14 @@ def _unwrap(error: BaseException) -> BaseException:
 async def report_to_interaction(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user of ``interaction`` that it failed (ephemeral, or in place of "thinking…")."""
     name = f"/{interaction.command.qualified_name}" if interaction.command else "interaction"
+    if expired(error):
+        log.warning("%s by %s (%s): the interaction expired before the bot could answer it (%s)",
+                     name, interaction.user, interaction.user.id, _unwrap(error))
+        return
     text = user_message(error, name)
     try:
         await tell(interaction, text)
-    except discord.HTTPException:
+    except Exception:  # Discord unreachable, or the interaction gone meanwhile: the log must do
         log.warning("%s: could not deliver the error message", name, exc_info=True)
 
 
@@ -80,7 +95,8 @@ async def report_to_message(message: discord.Message, error: BaseException) -> N
     """Reply to a channel question that failed."""
     text = user_message(error, "channel question")
     try:
-        await message.channel.send(text, reference=message.to_reference(fail_if_not_exists=False),
-                                   mention_author=False, allowed_mentions=no_pings())
-    except discord.HTTPException:
+        await deliver("replying", message.channel.send, text,
+                      reference=message.to_reference(fail_if_not_exists=False), mention_author=False,
+                      allowed_mentions=no_pings())
+    except Exception:  # Discord unreachable, or the channel gone meanwhile: the log must do
         log.warning("channel question: could not deliver the error message", exc_info=True)

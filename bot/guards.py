@@ -1,4 +1,5 @@
-"""Who may do what, and how often: the admin check for /reload and per-user cooldowns."""
+"""Who may do what, and how often: the admin check for /reload (and any other admin command)
+and per-user cooldowns."""
 
 from __future__ import annotations
 
@@ -7,6 +8,21 @@ from collections import deque
 from collections.abc import Callable, Collection
 
 import discord
+
+
+NOT_ADMIN = "Only server admins can reload the articles (Manage Server, Administrator or an admin role)."
+SERVER_ONLY = "This command works only in a server, for its admins; it cannot be used in a direct message."
+
+
+def admin_refusal(interaction: discord.Interaction, admin_role_ids: Collection[int]) -> str | None:
+    """Why ``interaction``'s user may not run an admin command (a text to show them), or None
+    when they may. Outside a server (a DM, a group DM) nobody may: there is nothing to administer
+    and no server permissions to check."""
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+        return SERVER_ONLY
+    if not is_admin(interaction.user, interaction.permissions, admin_role_ids):
+        return NOT_ADMIN
+    return None
 
 
 def is_admin(user: discord.abc.User, permissions: discord.Permissions | None,

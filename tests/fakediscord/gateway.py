@@ -2,6 +2,12 @@
 
 Frames are zlib-stream compressed when the client asks for it (discord.py does), as Discord
 does; a bad token closes with 4004 and a privileged intent the application lacks with 4014.
+
+Sessions can be resumed as on Discord: when a ready connection ends with a close code other than
+a normal close (1000/1001) or a fatal one, the session is kept (``FakeDiscord.detached``), keeps
+receiving dispatches into its backlog, and a RESUME with its id and the last sequence number it
+saw replays what it missed, then RESUMED. An unknown or invalidated session gets
+INVALID_SESSION (``d: false``), and the client identifies again.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ if TYPE_CHECKING:
     from .server import FakeDiscord
 
 HEARTBEAT_MS = 41_250
+# Close codes after which Discord does not let a session resume (normal closes and fatal errors).
+NOT_RESUMABLE = {1000, 1001, 4004, 4010, 4011, 4012, 4013, 4014}
 
 
 class Session:
@@ -31,6 +39,8 @@ class Session:
         self.intents: int | None = None
         self.session_id = secrets.token_hex(16)
         self.ready = asyncio.Event()
+        self.backlog: list[dict] = []   # every dispatch sent (or meant) to this session, for RESUME
+        self.resumable = True           # False once the server invalidates it
         self._compressor = zlib.compressobj() if compress else None
         self._lock = asyncio.Lock()  # frames of one zlib stream must go out in order
 
@@ -47,7 +57,13 @@ class Session:
 
     async def dispatch(self, event: str, data: dict) -> None:
         self.seq += 1
-        await self.send({"op": 0, "t": event, "s": self.seq, "d": data})
+        payload = {"op": 0, "t": event, "s": self.seq, "d": data}
+        self.backlog.append(payload)
+        await self.send(payload)
+
+    def adopt(self, old: Session) -> None:
+        """Take over ``old``'s session (a RESUME): its id, sequence, intents and backlog."""
+        self.session_id, self.seq, self.intents, self.backlog = old.session_id, old.seq, old.intents, old.backlog
 
     def wants(self, intent: int) -> bool:
         return self.intents is not None and bool(self.intents & intent)
@@ -68,17 +84,39 @@ async def handle(server: FakeDiscord, request: web.Request) -> web.WebSocketResp
             await _on_op(server, session, message.get("op"), message.get("d"))
     finally:
         server.sessions.remove(session)
+        if session.ready.is_set() and session.resumable and ws.close_code not in NOT_RESUMABLE:
+            server.detached[session.session_id] = session  # Discord keeps it for a RESUME
+        await server.notify()
     return ws
 
 
 async def _on_op(server: FakeDiscord, session: Session, op: int, data) -> None:
-    server.gateway_log.append(("recv", op, data if op != 2 else {**data, "token": "<hidden>"}))
+    server.gateway_log.append(("recv", op, {**data, "token": "<hidden>"} if op in (2, 6) else data))
     if op == 1:
         await session.send({"op": 11})
     elif op == 2:
         await _identify(server, session, data)
-    elif op == 6:  # RESUME: this fake keeps no sessions, so the client must identify again
-        await session.send({"op": 9, "d": False})
+    elif op == 6:
+        await _resume(server, session, data)
+
+
+async def _resume(server: FakeDiscord, session: Session, data: dict) -> None:
+    if data.get("token") != server.token:
+        await session.ws.close(code=4004, message=b"Authentication failed.")
+        return
+    old = server.detached.get(data.get("session_id"))
+    if old is None or not old.resumable:
+        await session.send({"op": 9, "d": False})  # the client must identify again
+        return
+    del server.detached[old.session_id]
+    session.adopt(old)
+    seen = int(data.get("seq") or 0)
+    for payload in [p for p in session.backlog if p["s"] > seen]:
+        await session.send(payload)
+    await session.dispatch("RESUMED", {"_trace": ["fake-gateway"]})
+    session.ready.set()
+    server.resumes += 1
+    await server.notify()
 
 
 async def _identify(server: FakeDiscord, session: Session, data: dict) -> None:

@@ -227,3 +227,22 @@ def interaction(*, id: int, app_id: int, type: int, token: str, guild_id: int, c
     if message is not None:
         payload["message"] = message
     return payload
+
+
+def dm_channel(channel_id: int, recipient: User) -> dict:
+    """The bot's direct-message channel with ``recipient``, as an interaction carries it."""
+    return {"id": str(channel_id), "type": 1, "last_message_id": None, "flags": 0,
+            "recipients": [recipient.payload()]}
+
+
+def dm_interaction(*, id: int, app_id: int, type: int, token: str, channel_id: int, user: User,
+                   app_permissions: int, data: dict) -> dict:
+    """An INTERACTION_CREATE payload from a direct message with the bot: no guild, no member,
+    the invoking ``user`` at the top level, context 1 (BOT_DM)."""
+    return {
+        "id": str(id), "application_id": str(app_id), "type": type, "data": data,
+        "channel": dm_channel(channel_id, user), "channel_id": str(channel_id), "user": user.payload(),
+        "token": token, "version": 1, "app_permissions": str(app_permissions), "locale": "en-US",
+        "entitlements": [], "authorizing_integration_owners": {"0": "0"}, "context": 1,
+        "attachment_size_limit": 10 * 1024 * 1024,
+    }

@@ -18,6 +18,13 @@ UNKNOWN_CHANNEL = 404, {"message": "Unknown Channel", "code": 10003}
 ALREADY_ACKNOWLEDGED = 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
 
 
+def _expired(ix: Interaction) -> bool:
+    """Whether the interaction's token has outlived its 15 minutes (see ``FakeDiscord.expire``)."""
+    from .server import TOKEN_LIFETIME
+
+    return time.monotonic() - ix.created > TOKEN_LIFETIME
+
+
 # -- identity and commands --
 
 async def me(server: FakeDiscord, call: Call):
@@ -127,7 +134,7 @@ def _from_interaction(server: FakeDiscord, ix: Interaction) -> dict:
 
 async def followup(server: FakeDiscord, call: Call, app: str, token: str):
     ix = server.interactions.get(token)
-    if ix is None or ix.acked is None or ix.acked == 8 or int(app) != server.world.app_id:
+    if ix is None or ix.acked is None or ix.acked == 8 or int(app) != server.world.app_id or _expired(ix):
         return UNKNOWN_WEBHOOK
     if ix.acked == 5 and ix.loading and not ix.followups:
         # Discord: the first follow-up after a deferred response replaces the "thinking…" message.
@@ -142,7 +149,7 @@ async def followup(server: FakeDiscord, call: Call, app: str, token: str):
 
 async def edit_webhook(server: FakeDiscord, call: Call, app: str, token: str, mid: str):
     ix = server.interactions.get(token)
-    if ix is None or ix.acked is None or int(app) != server.world.app_id:
+    if ix is None or ix.acked is None or int(app) != server.world.app_id or _expired(ix):
         return UNKNOWN_WEBHOOK
     msg = ix.original if mid == "@original" else next((m for m in ix.followups if m["id"] == mid), None)
     if msg is None:
@@ -156,6 +163,8 @@ async def edit_webhook(server: FakeDiscord, call: Call, app: str, token: str, mi
 
 async def get_webhook(server: FakeDiscord, call: Call, app: str, token: str, mid: str):
     ix = server.interactions.get(token)
+    if ix is not None and _expired(ix):
+        return UNKNOWN_WEBHOOK
     if ix is None or ix.original is None:
         return UNKNOWN_MESSAGE
     return 200, ix.original

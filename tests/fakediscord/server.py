@@ -1,12 +1,20 @@
 """A small Discord-compatible server on one 127.0.0.1 port: REST under ``/api/v10``, the
 gateway websocket at ``/gateway``. It records every REST call, enforces what Discord enforces
-where it matters to a bot (auth, message limits, the 3-second interaction window, one initial
-response per interaction, 429s), and lets a test act as the people in the server."""
+where it matters to a bot (auth, message limits, the 3-second interaction window and the
+15-minute life of an interaction token, one initial response per interaction), and lets a test
+act as the people in the server.
+
+Faults a test can inject, each as Discord shows them to a bot: ``rate_limit`` (429 with
+Discord's headers and body), ``fail`` (500/502/503/504 with Discord's or its edge's bodies),
+``drop_gateway`` (the websocket closed under the bot; resumable or not) and ``expire`` (an
+interaction whose token is past its 15 minutes)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import math
 import re
 import secrets
 import time
@@ -22,6 +30,23 @@ from .rules import invalid, notified
 from .world import World
 
 INITIAL_RESPONSE_WINDOW = 3.0
+TOKEN_LIFETIME = 15 * 60.0   # an interaction token works for follow-ups and edits this long
+
+
+@dataclass
+class Fault:
+    """The next ``times`` requests matching ``method`` and ``pattern`` get ``status``."""
+
+    method: str
+    pattern: re.Pattern
+    status: int
+    times: int = 1
+    retry_after: float = 0.0      # 429 only
+    is_global: bool = False       # 429 only
+    hits: int = 0
+
+    def matches(self, call: Call) -> bool:
+        return self.hits < self.times and self.method == call.method and bool(self.pattern.fullmatch(call.path))
 
 
 @dataclass
@@ -46,6 +71,7 @@ class Interaction:
     channel: Channel
     created: float
     message_id: int | None = None        # the message a component sits on
+    dm: bool = False                     # invoked in a direct message with the bot
     acked: int | None = None             # the initial callback type
     original: dict | None = None
     followups: list[dict] = field(default_factory=list)
@@ -83,9 +109,13 @@ class FakeDiscord:
         self.interactions: dict[str, Interaction] = {}
         self.commands: dict[int | None, dict[str, dict]] = {}
         self.sessions: list[gateway.Session] = []
+        self.detached: dict[str, gateway.Session] = {}   # dropped sessions a RESUME can take over
+        self.resumes = 0
+        self.drops = 0
         self.gateway_log: list[tuple] = []
         self.errors: list[Exception] = []
-        self._rate_limits: list[tuple[str, re.Pattern, float]] = []
+        self.faults: list[Fault] = []
+        self._closing: set[asyncio.Task] = set()
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -107,6 +137,8 @@ class FakeDiscord:
     async def stop(self) -> None:
         for session in list(self.sessions):
             await session.ws.close()
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=15)
         await self._runner.cleanup()
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -146,7 +178,52 @@ class FakeDiscord:
 
     def rate_limit_once(self, method: str, path_pattern: str, retry_after: float = 0.2) -> None:
         """Answer the next matching request with 429 (as Discord's edge does, with a Via header)."""
-        self._rate_limits.append((method, re.compile(path_pattern), retry_after))
+        self.rate_limit(method, path_pattern, retry_after)
+
+    def rate_limit(self, method: str, path_pattern: str, retry_after: float = 0.2, *, times: int = 1,
+                   is_global: bool = False) -> Fault:
+        """Answer the next ``times`` matching requests with 429 as Discord does: the JSON body with
+        ``retry_after`` (seconds, a float), ``Retry-After`` (whole seconds, rounded up) and the
+        ``X-RateLimit-*`` headers of the route's bucket, or of the global limit."""
+        fault = Fault(method, re.compile(path_pattern), 429, times, retry_after, is_global)
+        self.faults.append(fault)
+        return fault
+
+    def fail(self, method: str, path_pattern: str, status: int = 503, *, times: int = 1) -> Fault:
+        """Answer the next ``times`` matching requests with a server error: 500 (Discord's JSON),
+        502 or 504 (the edge's HTML page) or 503 (the edge's plain-text "upstream" message)."""
+        if status not in _SERVER_ERRORS:
+            raise ValueError(f"status must be one of {sorted(_SERVER_ERRORS)}")
+        fault = Fault(method, re.compile(path_pattern), status, times)
+        self.faults.append(fault)
+        return fault
+
+    async def drop_gateway(self, code: int = 4000, *, resumable: bool = True) -> int:
+        """Close every ready gateway connection under the bot with ``code`` (4000, "unknown error",
+        is one Discord lets a client resume after). ``resumable=False`` also forgets the session,
+        as Discord does when it expires, so the client's RESUME gets INVALID_SESSION and it must
+        identify again. Returns how many connections were closed."""
+        dropped = [s for s in self.sessions if s.ready.is_set()]
+        for session in dropped:
+            # From now on the session only collects events into its backlog, until a RESUME.
+            session.ready.clear()
+            session.resumable = resumable
+            if resumable:
+                self.detached[session.session_id] = session
+            self.drops += 1
+            # Not awaited: the close handshake waits for the client's answer, which a client
+            # busy reconnecting may never send; stop() waits for what is left.
+            task = asyncio.create_task(session.ws.close(code=code, message=b"Unknown error."))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        await asyncio.sleep(0)  # let the close frames go out
+        await self.notify()
+        return len(dropped)
+
+    def expire(self, interaction: Interaction) -> None:
+        """Make ``interaction`` older than its token's 15 minutes: its initial response gets
+        404 Unknown interaction (10062), follow-ups and edits 404 Unknown Webhook (10015)."""
+        interaction.created -= TOKEN_LIFETIME + 1
 
     # -- acting as people in the server --
 
@@ -159,6 +236,11 @@ class FakeDiscord:
         ix = await self._command_interaction(4, user, name, None, options, focused=focused)
         await self.wait_for(lambda: ix.choices is not None, timeout=INITIAL_RESPONSE_WINDOW)
         return ix.choices
+
+    async def slash_dm(self, user: User, name: str, **options: Any) -> Interaction:
+        """``user`` runs /name in a direct message with the bot. Delivered whatever the command's
+        contexts say, as if Discord had let it through: the bot must refuse what is server-only."""
+        return await self._command_interaction(2, user, name, None, options, focused=None, dm=True)
 
     async def click(self, user: User, message: dict, custom_id: str) -> Interaction:
         """``user`` presses the button ``custom_id`` under ``message``."""
@@ -195,41 +277,52 @@ class FakeDiscord:
 
     # -- gateway dispatch --
 
+    def _listening(self) -> list[gateway.Session]:
+        # Connected sessions, and dropped ones that may still resume (their events wait in the backlog).
+        return [s for s in self.sessions if s.ready.is_set()] + list(self.detached.values())
+
     async def _dispatch(self, event: str, data: dict) -> None:
-        for session in [s for s in self.sessions if s.ready.is_set()]:
+        for session in self._listening():
             await session.dispatch(event, data)
         await self.notify()
 
     async def _dispatch_message(self, msg: dict, author: User) -> None:
         event = payloads.for_gateway(msg, self.world.guild_id, author, self.world.people())
-        for session in [s for s in self.sessions if s.ready.is_set()]:
+        for session in self._listening():
             visible = gateway.visible_to(session, event, self.world.bot.id)
             if visible is not None:
                 await session.dispatch("MESSAGE_CREATE", visible)
         await self.notify()
 
-    def _new_interaction(self, type: int, user: User, channel: Channel, message_id: int | None = None) -> Interaction:
+    def _new_interaction(self, type: int, user: User, channel: Channel, message_id: int | None = None,
+                         dm: bool = False) -> Interaction:
         ix = Interaction(snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48), type, user, channel,
-                         time.monotonic(), message_id=message_id)
+                         time.monotonic(), message_id=message_id, dm=dm)
         self.interactions[ix.token] = ix
         return ix
 
     def _interaction_payload(self, ix: Interaction, data: dict, message: dict | None = None) -> dict:
         w = self.world
+        if ix.dm:
+            return payloads.dm_interaction(id=ix.id, app_id=w.app_id, type=ix.type, token=ix.token,
+                                           channel_id=ix.channel.id, user=ix.user,
+                                           app_permissions=w.permissions(w.bot), data=data)
         return payloads.interaction(
             id=ix.id, app_id=w.app_id, type=ix.type, token=ix.token, guild_id=w.guild_id, channel=ix.channel,
             user=ix.user, permissions=w.permissions(ix.user), app_permissions=w.permissions(w.bot),
             data=data, message=message)
 
     async def _command_interaction(self, type: int, user: User, name: str, channel: Channel | None,
-                                   options: dict, focused: str | None) -> Interaction:
+                                   options: dict, focused: str | None, dm: bool = False) -> Interaction:
         command, guild_id = self._registered(name)
         data = {"id": command["id"], "name": name, "type": 1, "options": [
             dict(_option(key, value), **({"focused": True} if key == focused else {}))
             for key, value in options.items()]}
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
-        ix = self._new_interaction(type, user, channel or self.world.channels["general"])
+        if dm:
+            channel = Channel(snowflake(), "", 0, type=1)  # the DM channel; not part of the server
+        ix = self._new_interaction(type, user, channel or self.world.channels["general"], dm=dm)
         await self._dispatch("INTERACTION_CREATE", self._interaction_payload(ix, data))
         return ix
 
@@ -274,11 +367,10 @@ class FakeDiscord:
         return response
 
     async def _route(self, request: web.Request, call: Call) -> web.Response:
-        for i, (method, pattern, retry_after) in enumerate(self._rate_limits):
-            if method == call.method and pattern.fullmatch(call.path):
-                del self._rate_limits[i]
-                return _json({"message": "You are being rate limited.", "retry_after": retry_after, "global": False},
-                             429, {"Via": "1.1 google", "Retry-After": str(retry_after), "X-RateLimit-Scope": "user"})
+        fault = next((f for f in self.faults if f.matches(call)), None)
+        if fault is not None:
+            fault.hits += 1
+            return _fault_response(fault)
         for method, pattern, handler, needs_auth in self._routes:
             match = pattern.fullmatch(call.path)
             if match is None or method != call.method:
@@ -316,9 +408,35 @@ class FakeDiscord:
         replied = int(referenced["author"]["id"]) if referenced else None
         self.record_pings(call, body, replied if reference else None)
         self.messages[int(msg["id"])] = msg
-        if not msg["flags"] & EPHEMERAL:
+        if not msg["flags"] & EPHEMERAL and self.world.channel(channel_id) is not None:  # not in a DM
             await self._dispatch_message(msg, self.world.bot)
         return 200, msg
+
+
+_EDGE_PAGE = "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center><hr><center>cloudflare</center></body></html>"
+_SERVER_ERRORS = {
+    500: ("application/json", json.dumps({"message": "500: Internal Server Error", "code": 0})),
+    502: ("text/html", _EDGE_PAGE.format("502 Bad Gateway")),
+    503: ("text/plain", "upstream connect error or disconnect/reset before headers. reset reason: overflow"),
+    504: ("text/html", _EDGE_PAGE.format("504 Gateway Time-out")),
+}
+
+
+def _fault_response(fault: Fault) -> web.Response:
+    if fault.status != 429:
+        content_type, body = _SERVER_ERRORS[fault.status]
+        return web.Response(status=fault.status, text=body, content_type=content_type, headers={"Via": "1.1 google"})
+    body = {"message": "You are being rate limited.", "retry_after": fault.retry_after, "global": fault.is_global}
+    headers = {"Via": "1.1 google", "Retry-After": str(max(1, math.ceil(fault.retry_after)))}
+    if fault.is_global:
+        headers.update({"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
+    else:
+        bucket = hashlib.sha1(f"{fault.method} {fault.pattern.pattern}".encode()).hexdigest()[:32]
+        headers.update({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
+                        "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                        "X-RateLimit-Bucket": bucket, "X-RateLimit-Scope": "user"})
+    return _json(body, 429, headers)
 
 
 def _option(name: str, value: Any) -> dict:
