@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: install run index test clean
+.PHONY: install run index test bench clean
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ run: index
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Performance benchmarks (needs ../shared): prints every number with its target; see docs/BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis

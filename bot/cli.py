@@ -88,11 +88,11 @@ def _settings(ctx: typer.Context) -> AppSettings:
 def _engine(ctx: typer.Context):
     """The engine with its model, built once per process."""
     if "engine" not in ctx.obj:
-        from embeddings.encoder import SentenceTransformerEncoder
+        from embeddings.encoder import load_encoder
         from embeddings.engine import Engine
 
         settings = _settings(ctx)
-        ctx.obj["engine"] = Engine(settings, SentenceTransformerEncoder(settings.embedding_model))
+        ctx.obj["engine"] = Engine(settings, load_encoder(settings))
     return ctx.obj["engine"]
 
 

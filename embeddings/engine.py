@@ -92,13 +92,15 @@ class Engine:
                                self.settings.retrieval_mode)
 
     def articles(self) -> list[Article]:
-        """Every indexed article, newest first."""
+        """Every indexed article, newest first (titles and dates; ``text`` is left empty)."""
         return list(self._current().snapshot.articles)
 
     def find_article(self, ref: str) -> Article:
         """The article with this id, exact title or closest fuzzy title (ArticleNotFoundError
         names the closest titles when nothing matches)."""
-        return find_article(self._current().snapshot.articles, ref)
+        snapshot = self._current().snapshot
+        listed = find_article(snapshot.articles, ref)
+        return snapshot.store.article(listed.id) or listed
 
     def suggest_articles(self, text: str, limit: int = 25) -> list[Article]:
         """Articles whose titles match partial ``text`` best (newest first when it is empty)."""

@@ -107,8 +107,9 @@ class IndexSnapshot:
 
     @cached_property
     def articles(self) -> tuple[Article, ...]:
-        """Every article of this generation, newest first (read once, then shared)."""
-        return tuple(self.store.articles())
+        """Every article of this generation, newest first, without their text (read once,
+        then shared; ``store.article(id)`` has the whole article)."""
+        return tuple(self.store.articles(with_text=False))
 
     def close(self) -> None:
         self.store.close()

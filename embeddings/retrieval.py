@@ -17,6 +17,7 @@ from .errors import QueryError
 from .index import IndexSnapshot
 from .models import Hit
 from .settings import RetrievalMode
+from .timing import stage
 
 MAX_QUERY_CHARS = 2_000
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that both lists count
@@ -62,9 +63,10 @@ class Retriever:
         query = clean_query(query)
         depth = max(self.depth, 4 * k)
         dense = self._dense(query, depth) if mode != "bm25" else []
-        lexical = self.snapshot.lexical.search(query, depth) if mode != "dense" else []
-        candidates = _fuse(dense, lexical)
-        return self._hits(candidates, k)
+        with stage("bm25"):
+            lexical = self.snapshot.lexical.search(query, depth) if mode != "dense" else []
+        with stage("fusion"):  # including fetching the passages and collapsing duplicates
+            return self._hits(_fuse(dense, lexical), k)
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's unit vector, from a small LRU cache when asked before."""
@@ -73,7 +75,8 @@ class Retriever:
             if vector is not None:
                 self._cache.move_to_end(query)
                 return vector
-        vector = self.encoder.encode([query])[0]
+        with stage("encode"):
+            vector = self.encoder.encode([query])[0]
         with self._cache_lock:
             self._cache[query] = vector
             if len(self._cache) > self._cache_size:
@@ -86,7 +89,9 @@ class Retriever:
             self._cache.clear()
 
     def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:
-        return self.snapshot.vectors.search(self.embed_query(query), depth)
+        vector = self.embed_query(query)
+        with stage("dense"):
+            return self.snapshot.vectors.search(vector, depth)
 
     def _hits(self, candidates: list[_Candidate], k: int) -> list[Hit]:
         hits: list[Hit] = []

@@ -53,9 +53,11 @@ class MetadataStore:
     def copy_to(self, target: Path) -> None:
         """Write a consistent copy of this database to ``target``."""
         dest = sqlite3.connect(target)
-        with self._lock:
-            self._conn.backup(dest)
-        dest.close()
+        try:
+            with self._lock:
+                self._conn.backup(dest)
+        finally:
+            dest.close()  # also on failure: an open handle would pin a deleted file's space
 
     def set_meta(self, values: dict[str, object]) -> None:
         rows = [(k, json.dumps(v)) for k, v in values.items()]
@@ -121,11 +123,13 @@ class MetadataStore:
         with self._lock:
             return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
-    def articles(self) -> list[Article]:
-        """Every article, newest first (undated last), then by title."""
+    def articles(self, *, with_text: bool = True) -> list[Article]:
+        """Every article, newest first (undated last), then by title. Without ``with_text``
+        their ``text`` is left empty: a listing of a large archive stays small."""
+        columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS.replace("text,", "'' AS text,")
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles "
+                f"SELECT {columns} FROM articles "
                 "ORDER BY published IS NULL, published DESC, title"
             ).fetchall()
         return [Article(*row) for row in rows]

@@ -153,3 +153,12 @@ def test_old_generations_are_pruned_but_the_previous_one_is_kept(seeds, tmp_path
         (seeds / f"n{n}.txt").write_text(f"Headline {n}\n\nBody number {n} of a growing corpus.")
         update_index(data, read_corpus(seeds), encoder, ChunkingConfig())
     assert len(list(data.glob("gen-*"))) == 2
+
+
+def test_listing_articles_leaves_text_out_but_finding_one_has_it(seeds, make_engine):
+    engine = make_engine(seeds)
+    engine.refresh()
+    listed = engine.articles()
+    assert listed and all(a.text == "" and a.title for a in listed)
+    found = engine.find_article(listed[0].id)
+    assert found.id == listed[0].id and len(found.text) > 100

@@ -94,3 +94,26 @@ def test_saved_and_reloaded_index_gives_identical_hits(engine, make_engine, seed
         before = [(h.chunk_id, round(h.score, 5)) for h in engine.search(query, 5, mode)]
         after = [(h.chunk_id, round(h.score, 5)) for h in reloaded.search(query, 5, mode)]
         assert before == after
+
+
+def test_a_repeated_query_is_not_encoded_again_and_each_stage_is_timed(engine):
+    from embeddings.timing import recording
+
+    with recording() as first:
+        engine.search("harbour bridge tolls at weekends", 3)
+    with recording() as second:
+        engine.search("harbour bridge tolls at weekends", 3)
+    assert {"encode", "dense", "bm25", "fusion"} <= set(first)
+    assert "encode" not in second and {"dense", "bm25", "fusion"} <= set(second)
+    assert all(0 <= seconds < 5 for seconds in first.values())
+
+
+def test_searches_from_many_threads_share_one_loaded_index(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    snapshot = engine._current().snapshot
+    questions = ["Who won the marathon?", "How much did the new bridge cost?", "Who will chair the SCO meeting?"] * 8
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda q: engine.search(q, 1)[0].article.id, questions))
+    assert results[:3] == ["marathon-2024", "harbour-bridge", SEED_ID] and results == results[:3] * 8
+    assert engine._current().snapshot is snapshot
