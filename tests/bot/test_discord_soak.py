@@ -3,9 +3,9 @@ once, a /reload in the middle with an article added before it, then a flooding u
 tight cooldown. The machinery and the limits (with why they are what they are) are in
 ``tests/bot/soak.py``; ``benchmarks/soak.py`` runs the same at any size.
 
-The full size fits: on the 2-core machine the 2,000 questions take 20-30 s, the whole module
-about 1.5-2 minutes (most of it loading the model, building the two indexes and rendering the
-expected answers, and the 30 s of the flood run). ``pytest -s`` prints the figures; they are also
+The full size fits: on the shared 2-core machine the 2,000 questions take 17-28 s and the whole
+module 65-70 s (the rest is building the indexes, rendering the expected answers over the old
+and the new index, and the ~28 s of the flood run). ``pytest -s`` prints the figures; they are also
 in every assertion message.
 """
 
