@@ -39,7 +39,9 @@ PLOT = Path("docs/benchmarks.png")
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    import faiss, onnxruntime, torch  # noqa: E401 - versions only
+    import faiss
+    import onnxruntime
+    import torch
 
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "faiss": faiss.__version__,
@@ -55,13 +57,13 @@ def questions_file(real, present: set[str], path: Path, limit: int) -> Path:
     return path
 
 
-def scale_point(real, size: int, args, cache: Path) -> dict:
+def scale_point(real, size: int, args, cache: Path, encoder) -> dict:
     data_dir = ROOT / f"scale-{size}"
     generation = current_generation(data_dir) if data_dir.is_dir() else None
     built = None
     if generation is None or args.rebuild:
         shutil.rmtree(data_dir, ignore_errors=True)
-        built = build_scaled(real, size, data_dir, model=args.model)
+        built = build_scaled(real, size, data_dir, encoder=encoder)
         generation = current_generation(data_dir)
     manifest = json.loads((generation / "manifest.json").read_text())
     store = MetadataStore(generation / "store.sqlite", readonly=True)
@@ -154,7 +156,6 @@ def main() -> None:
     parser.add_argument("--ingest-articles", type=int, default=400)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the scaled indexes even if present")
-    parser.add_argument("--model", default=EngineSettings.model_fields["embedding_model"].default)
     args = parser.parse_args()
     ROOT.mkdir(parents=True, exist_ok=True)
     cache = (ROOT / "models").resolve()
@@ -163,12 +164,15 @@ def main() -> None:
     results["machine"] = machine()
     if not args.skip_ingest:
         results["ingest"] = ingest.run(args.ingest_articles, ingest.BACKENDS, cache)
-    real = load_real(ROOT, load_encoder(EngineSettings(_env_file=None, model_cache_dir=cache)))
+        results_path.write_text(json.dumps(results, indent=2) + "\n")
+    encoder = load_encoder(EngineSettings(_env_file=None, model_cache_dir=cache))
+    real = load_real(ROOT, encoder)
     results["real_corpus"] = {"articles": len(real.articles), "chunks": real.chunk_count, "questions": len(real.questions)}
     results["scale"] = []
     for size in args.sizes:
-        results["scale"].append(scale_point(real, size, args, cache))
+        results["scale"].append(scale_point(real, size, args, cache, encoder))
         print(json.dumps(results["scale"][-1]), flush=True)
+        results_path.write_text(json.dumps(results, indent=2) + "\n")  # keep what is done
     question = next(q.text for q in real.questions if q.article_id.startswith("xquad"))
     results["startup"] = [startup(size, question, cache) for size in args.startup_sizes if size in args.sizes]
     results_path.write_text(json.dumps(results, indent=2) + "\n")

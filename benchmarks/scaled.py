@@ -8,8 +8,9 @@ original's plus Gaussian noise scaled to a cosine of about 0.78–0.93 to the or
 paraphrase. That is synthetic, and the benchmark report says so.
 
 The generation is written with the engine's own store, vector index (IVF above
-``ann_min_vectors``) and BM25 classes and published the same way the indexer does; only
-chunking and embedding are skipped (they were done once, for the real corpus).
+``ann_min_vectors``, nprobe tuned on the indexer's own probe queries) and BM25 classes and
+published the same way the indexer does; only chunking and embedding of the chunks are skipped
+(they were done once, for the real corpus).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from embeddings.chunking import ChunkingConfig
 from embeddings.index import (BM25_DIR, MANIFEST, STORE, VECTORS, expected_manifest, fsync_tree,
                               switch_current)
+from embeddings.indexer import probe_queries
 from embeddings.lexical import LexicalIndex
 from embeddings.store import MetadataStore
 from embeddings.vectors import ANN_MIN_VECTORS, VectorIndex
@@ -45,7 +47,7 @@ def _order(real: RealCorpus) -> list[int]:
     return sorted(range(len(real.articles)), key=lambda i: (rank.get(real.articles[i].id.split("-")[0], 2), i))
 
 
-def build_scaled(real: RealCorpus, target: int, data_dir: Path, *, model: str, seed: int = 0,
+def build_scaled(real: RealCorpus, target: int, data_dir: Path, *, encoder, seed: int = 0,
                  ann_min_vectors: int = ANN_MIN_VECTORS, log=print) -> dict:
     """Write a generation of about ``target`` chunks into ``data_dir`` and make it live.
     Returns what was built (counts, copies, seconds per step)."""
@@ -82,10 +84,10 @@ def build_scaled(real: RealCorpus, target: int, data_dir: Path, *, model: str, s
     del texts
     timings["bm25_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    vectors = vectors.fitted(min_ann=ann_min_vectors)
+    vectors = vectors.fitted(min_ann=ann_min_vectors, probes=lambda: probe_queries(store, encoder))
     vectors.save(tmp / VECTORS)
     timings["vector_index_s"] = time.perf_counter() - started
-    manifest = {**expected_manifest(model, vectors.dimension, ChunkingConfig()),
+    manifest = {**expected_manifest(encoder.name, vectors.dimension, ChunkingConfig()),
                 "articles": store.count("articles"), "chunks": len(vectors), "vector_index": vectors.describe(),
                 "encoder": "benchmark (real embeddings, synthetic copies)",
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}

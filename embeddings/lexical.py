@@ -69,13 +69,30 @@ class LexicalIndex:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Up to ``k`` chunk ids matching ``query``'s terms, best first, with BM25 scores.
-        A query with no known terms matches nothing."""
+        """Up to ``k`` chunk ids matching ``query``'s terms, best first (ties by index order),
+        with BM25 scores. A query with no known terms matches nothing."""
         if self._bm25 is None:
             return []
-        terms = self.terms(query)
-        if not any(t in self._bm25.vocab_dict for t in terms):
+        vocab = self._bm25.vocab_dict
+        tokens = [vocab[t] for t in self.terms(query) if t in vocab]
+        if not tokens:
             return []
-        k = min(k, len(self._ids))
-        docs, scores = self._bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
-        return [(int(self._ids[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        scores = self._scores(tokens)
+        touched = np.flatnonzero(scores)
+        if len(touched) > k:
+            touched = touched[np.argpartition(-scores[touched], k - 1)[:k]]
+        best = touched[np.lexsort((touched, -scores[touched]))]
+        return [(int(self._ids[d]), float(scores[d])) for d in best]
+
+    def _scores(self, tokens: list[int]) -> np.ndarray:
+        """Every chunk's BM25 score for these term ids, summed straight from bm25s's
+        precomputed score matrix (the default "lucene" variant, where a chunk without any of
+        the terms scores 0). (bm25s's own ``retrieve`` gives the same scores, but spent
+        14 ms per question at 100k chunks here, against under 2 ms for this, mostly in thread
+        pool and progress-bar machinery.)"""
+        matrix = self._bm25.scores
+        indptr = matrix["indptr"]
+        spans = [(int(indptr[t]), int(indptr[t + 1])) for t in tokens]
+        docs = np.concatenate([matrix["indices"][a:b] for a, b in spans])
+        values = np.concatenate([matrix["data"][a:b] for a, b in spans])
+        return np.bincount(docs, weights=values, minlength=len(self._ids))

@@ -156,6 +156,11 @@ class MetadataStore:
             ).fetchall()
         return {row[0]: _chunk_with_article(row) for row in rows}
 
+    def chunk_ids(self) -> list[int]:
+        """Every chunk id, ascending."""
+        with self._lock:
+            return [row[0] for row in self._conn.execute("SELECT id FROM chunks ORDER BY id")]
+
     def iter_chunk_texts(self) -> Iterator[tuple[int, str]]:
         """(chunk id, embedding text) for every chunk, in id order: what BM25 indexes."""
         with self._lock:

@@ -107,3 +107,17 @@ def test_an_engine_over_the_threshold_answers_from_an_ivf_index(seeds, make_engi
     assert engine._current().snapshot.manifest["vector_index"]["kind"] == "ivf"
     answer = engine.answer("When will the SCO security council secretaries meet?")
     assert answer.answered and "May 21" in answer.short_answer
+
+
+def test_nprobe_is_tuned_on_the_probe_queries_and_they_are_only_made_when_needed(corpus):
+    ids, x, exact = corpus
+    calls = []
+
+    def probes():
+        calls.append(1)
+        return queries_near(x, 100, seed=5)
+
+    assert exact.fitted(min_ann=len(ids) + 1, probes=probes) is exact and calls == []
+    ivf = exact.fitted(min_ann=5_000, probes=probes)
+    assert calls == [1] and ivf.kind == "ivf"
+    assert recall_at_10(ivf, exact, queries_near(x, 200, seed=9)) >= 0.95
