@@ -56,12 +56,13 @@ def from_a_person(message: discord.Message) -> bool:
             and message.type in (discord.MessageType.default, discord.MessageType.reply))
 
 
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>")
+# Mentions of people, roles and channels, and the @everyone / @here mass mentions.
+_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|(?<![\w@])@(?:everyone|here)\b")
 
 
 def question_text(message: discord.Message, me: discord.abc.User) -> str:
-    """The message's words for the engine: mentions (of the bot, people, roles, channels) are
-    markup, not part of the question, so they are left out."""
+    """The message's words for the engine: mentions (of the bot, people, roles, channels,
+    @everyone and @here) are markup, not part of the question, so they are left out."""
     return " ".join(_MENTION.sub(" ", message.content).split())
 
 

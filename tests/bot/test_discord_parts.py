@@ -89,3 +89,13 @@ def test_bad_discord_settings_are_rejected(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         AppSettings(_env_file=None)
+
+
+def test_question_text_leaves_mentions_and_mass_mentions_out():
+    from types import SimpleNamespace
+
+    from bot.conversation import question_text
+
+    message = SimpleNamespace(content="<@42> @everyone who will chair the <#7> meeting, <@&9> @here?")
+    assert question_text(message, SimpleNamespace(id=42)) == "who will chair the meeting, ?"
+    assert question_text(SimpleNamespace(content="email me@everyone.org"), SimpleNamespace(id=1)) == "email me@everyone.org"
