@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import math
+import re
+import threading
 from pathlib import Path
 from typing import Sequence
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 _IDS_FILE = "chunk_ids.npy"
 
 
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token pattern
+_STOPWORDS = frozenset(STOPWORDS_EN)  # what bm25s.tokenize uses for stopwords="en"
+
+
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
+
+
+class _PerThreadStemmer(threading.local):
+    # A PyStemmer object keeps per-call state: one per thread, as searches run in many.
+    def __init__(self) -> None:
+        self.stemmer = _stemmer()
 
 
 class LexicalIndex:
@@ -23,7 +36,7 @@ class LexicalIndex:
     def __init__(self, bm25: bm25s.BM25 | None, chunk_ids: np.ndarray) -> None:
         self._bm25 = bm25
         self._ids = chunk_ids
-        self._stemmer = _stemmer()
+        self._stemmers = _PerThreadStemmer()
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> "LexicalIndex":
@@ -52,9 +65,11 @@ class LexicalIndex:
         return len(self._ids)
 
     def terms(self, text: str) -> list[str]:
-        """``text`` as this index sees it: lower-cased, stop words dropped, stemmed."""
-        return bm25s.tokenize([text], stopwords="en", stemmer=self._stemmer,
-                              return_ids=False, show_progress=False)[0]
+        """``text`` as this index sees it: lower-cased, stop words dropped, stemmed. The same
+        terms as ``bm25s.tokenize(..., stopwords="en")`` (tested), without its per-call
+        progress-bar and vocabulary set-up: answers call this for every candidate sentence."""
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+        return self._stemmers.stemmer.stemWords(words) if words else []
 
     def knows(self, term: str) -> bool:
         """Whether any chunk contains the (stemmed) term."""

@@ -53,3 +53,11 @@ def test_ties_come_in_index_order_and_unknown_words_match_nothing(index):
     assert [i for i, _ in hits[:2]] == [12, 17] and hits[0][1] == hits[1][1]
     assert index.search("zebra unknown", 5) == []
     assert np.isclose(index.search("marathon", 1)[0][1], reference(index, "marathon", 1)[0][1])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(text=st.text(max_size=200) | st.lists(st.sampled_from(WORDS + ["Running", "THE", "won't", "3.5%", "élan"]), max_size=12).map(" ".join))
+def test_query_terms_are_exactly_what_bm25s_makes_of_the_text(index, text):
+    expected = bm25s.tokenize([text], stopwords="en", stemmer=index._stemmers.stemmer,
+                              return_ids=False, show_progress=False)[0]
+    assert index.terms(text) == expected

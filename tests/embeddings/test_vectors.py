@@ -1,5 +1,5 @@
-"""The dense index: exact while small, IVF (same vectors, tuned nprobe) once large, memory-mapped
-for readers, and lossless when converting between the two."""
+"""The dense index: exact while small, IVF (the same vectors in float16, tuned nprobe) once large,
+memory-mapped for readers, and converting between the two keeps every vector."""
 
 from __future__ import annotations
 
@@ -58,20 +58,20 @@ def test_large_indexes_become_ivf_with_recall_at_10_of_at_least_098(corpus, ivf)
     assert info["kind"] == "ivf" and info["trained_on"] == len(ids) and 1 <= info["nprobe"] < info["nlist"]
     assert len(ivf) == len(exact)
     assert recall_at_10(ivf, exact, queries_near(x, 200)) >= 0.98
-    # Scores are exact cosines (IVF-Flat keeps the vectors unquantised).
+    # Scores are cosines of float16 vectors: within 1e-3 of the exact ones.
     q = queries_near(x, 1)[0]
     best_id, best_score = ivf.search(q, 1)[0]
-    assert best_score == pytest.approx(float(x[list(ids).index(best_id)] @ q), abs=1e-5)
+    assert best_score == pytest.approx(float(x[list(ids).index(best_id)] @ q), abs=1e-3)
 
 
-def test_converting_to_ivf_and_back_loses_no_vector(corpus, ivf):
+def test_converting_to_ivf_and_back_keeps_every_vector(corpus, ivf):
     ids, x, exact = corpus
     back = ivf.fitted(min_ann=len(ids) + 1)
     assert back.kind == "flat"
     got_ids, got = back.contents()
     order, want = np.argsort(got_ids), np.argsort(ids)
     assert np.array_equal(got_ids[order], ids[want])
-    assert np.array_equal(got[order], x[want])
+    assert np.allclose(got[order], x[want], atol=1e-3)  # float16 in the IVF cells
 
 
 def test_ivf_follows_removals_and_additions(corpus, ivf, tmp_path):
@@ -82,7 +82,7 @@ def test_ivf_follows_removals_and_additions(corpus, ivf, tmp_path):
     ivf.add(list(ids[:10]), x[:10])
     assert len(ivf) == len(ids) - 90
     hit_id, score = ivf.search(x[5], 1)[0]
-    assert hit_id == ids[5] and score == pytest.approx(1.0, abs=1e-5)
+    assert hit_id == ids[5] and score == pytest.approx(1.0, abs=1e-3)
     assert all(i not in set(ids[10:100].tolist()) for i, _ in ivf.search(x[50], 20))
     # Still the right size: no retraining for small changes.
     assert ivf.fitted(min_ann=5_000) is ivf
