@@ -8,10 +8,10 @@ cheap.
 
 ``nprobe`` is tuned when the index is built, on probe queries the caller embeds: the first
 words of sampled chunks. Questions sit between the passages they ask about, and such short
-fragments are harder still: on 100k real chunks, the nprobe at which fragments reach
-``PROBE_RECALL`` (0.95) gave recall@10 0.983 on real SQuAD questions, where the chunks' own
-vectors as probes reached 0.99 already at a third of that nprobe (0.94 on questions). Without
-probe queries, corpus vectors are used against ``SELF_RECALL``.
+fragments are harder still: on the 100k-chunk benchmark index (docs/BENCHMARKS.md), tuning
+fragments to ``PROBE_RECALL`` (0.95) picked nprobe 48, which gave recall@10 0.982 on SQuAD and
+XQuAD questions, where the chunks' own vectors as probes reached 0.99 already at nprobe 16 (0.94
+on questions). Without probe queries, corpus vectors are used against ``SELF_RECALL``.
 
 Readers memory-map the file: loading costs no copy, and pages come in as queries touch them.
 """
