@@ -94,6 +94,8 @@ def focus_words(question: str) -> list[str]:
     question has no verb to find ("When is the next meeting?")."""
     if (match := _VERB_AFTER_WH.match(question)) and match.group(1).lower() not in _NOT_PREDICATES:
         return [match.group(1)]
+    if match := _EVENT_SUBJECT.match(question):  # "When does the SCO meeting happen?": the event
+        return match.group(1).split()
     if match := _VERB_AT_END.match(question):
         aux = question.split()[2 if question.lower().startswith("how") else 1].lower()
         verb = match.group(1)
@@ -104,6 +106,11 @@ def focus_words(question: str) -> list[str]:
     return []
 
 
+# "happen", "take place", "occur": they say only that the subject is an event, and the
+# article says "will be held", "opens", "meets"... so the subject carries the question.
+_EVENT_SUBJECT = re.compile(
+    rf"^\s*(?:when|where)\s+{_AUX}\s+(?:the\s+|a\s+|an\s+)?([a-z][\w -]*?)\s+"
+    r"(?:happen|occur|take\s+place|be\s+held)\W*$", re.I)
 _COPULA_SUBJECT = re.compile(
     r"^\s*(?:when|where|who|what)\s+(?:is|are|was|were)\s+(?:the|a|an)\s+([a-z][\w -]*?)"
     r"(?:\s+(?:of|in|for|at|on|from|by|with)\b.*)?\W*$", re.I)

@@ -34,6 +34,8 @@ def engine(tmp_path_factory, encoder):
     "question, short",
     [
         ("When will the SCO security council secretaries meet?", "May 21-22"),
+        ("when does the SCO security meeting happen?", "May 21-22"),  # the README's own example
+        ("When will the SCO security council secretaries meeting take place?", "May 21-22"),
         ("Where is the SCO security council secretaries meeting held?", "Beijing"),
         ("Who will chair the SCO meeting?", "Zhao Kezhi"),
         ("Which meeting number is the SCO security council secretaries meeting?", "13th"),
