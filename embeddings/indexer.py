@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator, NoReturn, Protocol
 
 import numpy as np
 
@@ -122,10 +122,7 @@ def _storage_faults(data_dir: Path) -> Iterator[None]:
     except NewsbotError:
         raise
     except Exception as exc:
-        fault = IndexWriteError.from_exception(exc, data_dir)
-        if fault is None:
-            raise
-        raise fault from exc
+        _raise_as(IndexWriteError.from_exception(exc, data_dir), exc)
 
 
 @contextlib.contextmanager
@@ -145,9 +142,14 @@ def _cleanup_on_failure(data_dir: Path) -> Iterator[None]:
         traceback.clear_frames(exc.__traceback__)
         gc.collect()
         _remove_unfinished(data_dir, generations)
-        if fault is None:
-            raise
-        raise fault from exc
+        _raise_as(fault, exc)
+
+
+def _raise_as(fault: IndexWriteError | None, exc: Exception) -> NoReturn:
+    """Raise ``fault`` (from ``exc``), or ``exc`` itself when it was not a refused write."""
+    if fault is None:
+        raise exc
+    raise fault from exc
 
 
 def _remove_unfinished(data_dir: Path, before: set[Path]) -> None:

@@ -42,15 +42,30 @@ def torch_encoder():
     return SentenceTransformerEncoder()
 
 
-@pytest.fixture
-def seeds(tmp_path: Path) -> Path:
-    """A seeds folder holding the project's seed article and a few more real-format articles."""
-    folder = tmp_path / "seeds"
-    folder.mkdir()
+def copy_seeds(folder: Path) -> Path:
+    """Fill ``folder`` with the project's seed article and the fixture articles."""
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(SEED, folder / SEED.name)
     for item in (FIXTURES / "news").iterdir():
         shutil.copy(item, folder / item.name)
     return folder
+
+
+def indexed_engine(root: Path, encoder):
+    """A real engine over ``copy_seeds(root / "seeds")``, indexed, with its data under ``root``."""
+    from embeddings.engine import Engine
+    from embeddings.settings import EngineSettings
+
+    seeds = copy_seeds(root / "seeds")
+    engine = Engine(EngineSettings(_env_file=None, data_dir=root / "data", seeds_dir=seeds), encoder)
+    engine.refresh()
+    return engine
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A seeds folder holding the project's seed article and a few more real-format articles."""
+    return copy_seeds(tmp_path / "seeds")
 
 
 @pytest.fixture

@@ -7,27 +7,12 @@ import pytest
 
 from embeddings.errors import QueryError
 
-from ..conftest import SEED
+from ..conftest import indexed_engine
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, encoder):
-    import shutil
-
-    from embeddings.engine import Engine
-    from embeddings.settings import EngineSettings
-
-    from ..conftest import FIXTURES
-
-    root = tmp_path_factory.mktemp("answers")
-    seeds = root / "seeds"
-    seeds.mkdir()
-    shutil.copy(SEED, seeds / SEED.name)
-    for item in (FIXTURES / "news").iterdir():
-        shutil.copy(item, seeds / item.name)
-    engine = Engine(EngineSettings(_env_file=None, data_dir=root / "data", seeds_dir=seeds), encoder)
-    engine.refresh()
-    return engine
+    return indexed_engine(tmp_path_factory.mktemp("answers"), encoder)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +13,7 @@ from embeddings.errors import NewsbotError, QueryError
 from embeddings.models import Answer
 from embeddings.retrieval import MAX_QUERY_CHARS
 
-from ..conftest import FIXTURES, SEED
+from ..conftest import indexed_engine
 
 PROFILE = settings(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 SCO = "When will the SCO security council secretaries meet?"
@@ -43,18 +42,7 @@ histories = st.lists(st.one_of(hostile, st.just(SCO)), max_size=2)
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, encoder):
     """One real engine over the seed article and the fixture articles, built once per module."""
-    from embeddings.engine import Engine
-    from embeddings.settings import EngineSettings
-
-    root = tmp_path_factory.mktemp("questions")
-    seeds = root / "seeds"
-    seeds.mkdir()
-    shutil.copy(SEED, seeds / SEED.name)
-    for item in (FIXTURES / "news").iterdir():
-        shutil.copy(item, seeds / item.name)
-    engine = Engine(EngineSettings(_env_file=None, data_dir=root / "data", seeds_dir=seeds), encoder)
-    engine.refresh()
-    return engine
+    return indexed_engine(tmp_path_factory.mktemp("questions"), encoder)
 
 
 def check(engine, question: str, history: list[str]) -> Answer | NewsbotError:
