@@ -9,6 +9,7 @@ Prints one JSON object. Run by ``benchmarks.run``; usable on its own.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -21,6 +22,7 @@ import numpy as np
 from embeddings.encoder import load_encoder
 from embeddings.engine import Engine
 from embeddings.evaluation import Question, normalize_answer
+from embeddings.retrieval import Retriever
 from embeddings.settings import EngineSettings
 from embeddings.timing import recording
 from embeddings.vectors import VectorIndex
@@ -93,8 +95,8 @@ def exact_check(engine: Engine, questions: list[Question]) -> dict:
     result = {"ann_recall_at_10_vs_exact": round(float(np.mean(overlap)), 4),
               "dense_ms_ivf": percentiles(ivf_ms), "dense_ms_exact": percentiles(exact_ms),
               "recall_at_10_ivf": recall_at_10(engine, questions)}
-    object.__setattr__(snapshot, "vectors", exact)  # the same snapshot, exact dense search
-    engine.clear_caches()
+    # The same snapshot with exact dense search, served the way Engine.load serves one.
+    engine._retriever = Retriever(dataclasses.replace(snapshot, vectors=exact), engine.encoder)
     result["recall_at_10_exact"] = recall_at_10(engine, questions)
     return result
 

@@ -113,16 +113,11 @@ class VectorIndex:
             if size:
                 ids.append(faiss.rev_swig_ptr(lists.get_ids(cell), size).copy())
                 codes = faiss.rev_swig_ptr(lists.get_codes(cell), size * lists.code_size)
-                rows.append(self._decode(np.array(codes).reshape(size, lists.code_size), self.dimension))
+                # The cells hold IEEE float16 copies of the vectors (no residuals: see _ivf_from).
+                rows.append(np.frombuffer(codes.tobytes(), dtype=np.float16).reshape(size, self.dimension))
         if not ids:
             return np.zeros(0, np.int64), np.zeros((0, self.dimension), np.float32)
-        return np.concatenate(ids).astype(np.int64), np.vstack(rows)
-
-    @staticmethod
-    def _decode(codes: np.ndarray, dimension: int) -> np.ndarray:
-        # Float16 codes (by_residual off) are IEEE halves; IVF-Flat's are float32.
-        kind = np.float16 if codes.shape[1] == 2 * dimension else np.float32
-        return np.frombuffer(codes.tobytes(), dtype=kind).reshape(len(codes), dimension).astype(np.float32)
+        return np.concatenate(ids).astype(np.int64), np.vstack(rows).astype(np.float32)
 
     def fitted(self, *, min_ann: int = ANN_MIN_VECTORS,
                probes: Callable[[], np.ndarray] | None = None) -> "VectorIndex":
