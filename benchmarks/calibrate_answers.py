@@ -14,7 +14,7 @@ import itertools
 import tempfile
 from pathlib import Path
 
-from embeddings.encoder import SentenceTransformerEncoder
+from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder
 from embeddings.engine import Engine
 from embeddings.evaluation import evaluate_answers, load_squad, split_holdout
 from embeddings.models import Corpus

@@ -30,8 +30,8 @@ def folder_mb(path: Path) -> float:
 
 
 def child(backend: str, articles: int, cache: Path) -> dict:
-    from embeddings.chunking import chunk_article
-    from embeddings.encoder import load_encoder
+    from embeddings.ingest.chunking import chunk_article
+    from embeddings.encoders import load_encoder
     from embeddings.engine import Engine
     from embeddings.models import Corpus
     from embeddings.settings import EngineSettings

@@ -19,13 +19,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from embeddings.encoder import load_encoder
+from embeddings.encoders import load_encoder
 from embeddings.engine import Engine
 from embeddings.evaluation import Question, normalize_answer
 from embeddings.retrieval import Retriever
 from embeddings.settings import EngineSettings
 from embeddings.timing import recording
-from embeddings.vectors import VectorIndex
+from embeddings.index.vectors import VectorIndex
 
 from .scaled import original_id
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.chunking import ChunkingConfig, chunk_article
+from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.evaluation import Question, load_squad
 from embeddings.models import Article, Chunk
 

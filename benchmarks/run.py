@@ -22,10 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from embeddings.encoder import load_encoder
-from embeddings.index import current_generation
+from embeddings.encoders import load_encoder
+from embeddings.index.generations import current_generation
 from embeddings.settings import EngineSettings
-from embeddings.store import MetadataStore
+from embeddings.index.store import MetadataStore
 
 from . import ingest
 from .ingest import folder_mb

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.chunking import ChunkingConfig
-from embeddings.index import (BM25_DIR, MANIFEST, STORE, VECTORS, expected_manifest, fsync_tree,
+from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.index.generations import (BM25_DIR, MANIFEST, STORE, VECTORS, expected_manifest, fsync_tree,
                               switch_current)
-from embeddings.indexer import probe_queries
-from embeddings.lexical import LexicalIndex
-from embeddings.store import MetadataStore
-from embeddings.vectors import ANN_MIN_VECTORS, VectorIndex
+from embeddings.index.indexer import probe_queries
+from embeddings.index.lexical import LexicalIndex
+from embeddings.index.store import MetadataStore
+from embeddings.index.vectors import ANN_MIN_VECTORS, VectorIndex
 
 from .realdata import RealCorpus
 

@@ -40,7 +40,7 @@ def main() -> int:
                         help="where the ONNX export is kept (default as newsbot's from the project root)")
     args = parser.parse_args()
 
-    from embeddings.encoder import load_encoder
+    from embeddings.encoders import load_encoder
     from embeddings.engine import Engine
     from embeddings.settings import EngineSettings
     from tests.bot.soak import (

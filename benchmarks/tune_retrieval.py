@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from embeddings import retrieval
-from embeddings.chunking import ChunkingConfig
-from embeddings.encoder import SentenceTransformerEncoder
+from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder
 from embeddings.evaluation import evaluate_retrieval, load_squad
-from embeddings.index import open_index
-from embeddings.indexer import update_index
+from embeddings.index.generations import open_index
+from embeddings.index.indexer import update_index
 from embeddings.models import Corpus
 
 

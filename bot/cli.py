@@ -20,7 +20,7 @@ from rich.text import Text
 from pydantic import ValidationError
 
 from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NewsbotError
-from embeddings.index import open_index
+from embeddings.index.generations import open_index
 
 from . import render
 from .settings import AppSettings
@@ -88,7 +88,7 @@ def _settings(ctx: typer.Context) -> AppSettings:
 def _engine(ctx: typer.Context):
     """The engine with its model, built once per process."""
     if "engine" not in ctx.obj:
-        from embeddings.encoder import load_encoder
+        from embeddings.encoders import load_encoder
         from embeddings.engine import Engine
 
         settings = _settings(ctx)

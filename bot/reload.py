@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timezone
 
 from embeddings.errors import NewsbotError
-from embeddings.indexer import IndexProgress
+from embeddings.index.indexer import IndexProgress
 from embeddings.models import IndexReport
 
 from .errors import safe_message

@@ -9,16 +9,16 @@ from typing import Sequence
 
 import faiss
 
-from .answers import AnswerPolicy, answer_question
-from .chunking import ChunkingConfig
-from .corpus import read_corpus
-from .encoder import Encoder
-from .index import check_compatible, expected_manifest, open_index
-from .indexer import IndexProgress, update_index
-from .models import Answer, Article, Corpus, Hit, IndexReport, IndexStatus, Summary
-from .retrieval import Retriever, clean_query
-from .settings import EngineSettings, RetrievalMode
-from .summaries import find_article, suggest_articles, summarize_article, summarize_topic
+from embeddings.answer.answering import AnswerPolicy, answer_question
+from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.ingest.corpus import read_corpus
+from embeddings.encoders import Encoder
+from embeddings.index.generations import check_compatible, expected_manifest, open_index
+from embeddings.index.indexer import IndexProgress, update_index
+from embeddings.models import Answer, Article, Corpus, Hit, IndexReport, IndexStatus, Summary
+from embeddings.retrieval import Retriever, clean_query
+from embeddings.settings import EngineSettings, RetrievalMode
+from embeddings.summaries import find_article, suggest_articles, summarize_article, summarize_topic
 
 
 class Engine:

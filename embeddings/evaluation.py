@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import NewsbotError
-from .encoder import Encoder
-from .models import Answer, Article, Corpus, Hit
-from .settings import EngineSettings, RetrievalMode
+from embeddings.errors import NewsbotError
+from embeddings.encoders import Encoder
+from embeddings.models import Answer, Article, Corpus, Hit
+from embeddings.settings import EngineSettings, RetrievalMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +226,7 @@ def run_evaluation(dataset: Dataset, settings: EngineSettings, encoder: Encoder,
                    holdout: int = 5) -> dict[str, float]:
     """Index ``dataset`` (minus every ``holdout``-th article) through the normal pipeline in a
     temporary folder, then measure ingest, retrieval and answers; one flat dict of results."""
-    from .engine import Engine  # the engine imports this module's neighbours, not this module
+    from embeddings.engine import Engine  # the engine imports this module's neighbours, not this module
 
     indexed, heldout = split_holdout(dataset, holdout)
     with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:

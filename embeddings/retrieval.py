@@ -12,12 +12,12 @@ from typing import get_args
 
 import numpy as np
 
-from .encoder import Encoder
-from .errors import QueryError
-from .index import IndexSnapshot
-from .models import Hit
-from .settings import RetrievalMode
-from .timing import stage
+from embeddings.encoders import Encoder
+from embeddings.errors import QueryError
+from embeddings.index.generations import IndexSnapshot
+from embeddings.models import Hit
+from embeddings.settings import RetrievalMode
+from embeddings.timing import stage
 
 MAX_QUERY_CHARS = 2_000
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that both lists count

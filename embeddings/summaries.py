@@ -17,11 +17,11 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
-from .encoder import Encoder
-from .errors import ArticleNotFoundError
-from .formats import is_residue
-from .models import Article, Citation, Hit, Sentence, Summary, SummaryPoint
-from .sentences import split_sentences
+from embeddings.encoders import Encoder
+from embeddings.errors import ArticleNotFoundError
+from embeddings.ingest.formats import is_residue
+from embeddings.models import Article, Citation, Hit, Sentence, Summary, SummaryPoint
+from embeddings.ingest.sentences import split_sentences
 
 # -- tuning (measured on the seed article and the test fixtures with all-MiniLM-L6-v2) --
 

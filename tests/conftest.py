@@ -28,7 +28,7 @@ def model_cache(tmp_path_factory) -> Path:
 def encoder(model_cache: Path):
     """The real all-MiniLM-L6-v2 model on the default backend (ONNX Runtime, int8), shared by
     every test."""
-    from embeddings.encoder import load_encoder
+    from embeddings.encoders import load_encoder
     from embeddings.settings import EngineSettings
 
     return load_encoder(EngineSettings(_env_file=None, model_cache_dir=model_cache))
@@ -37,7 +37,7 @@ def encoder(model_cache: Path):
 @pytest.fixture(scope="session")
 def torch_encoder():
     """The same model on sentence-transformers' own torch path (the reference)."""
-    from embeddings.encoder import SentenceTransformerEncoder
+    from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder()
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings.chunking import SPECIAL_TOKENS, ChunkingConfig, chunk_article
-from embeddings.corpus import read_corpus
+from embeddings.ingest.chunking import SPECIAL_TOKENS, ChunkingConfig, chunk_article
+from embeddings.ingest.corpus import read_corpus
 from embeddings.models import Article
-from embeddings.sentences import split_sentences
+from embeddings.ingest.sentences import split_sentences
 
 from ..conftest import SEED
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings.corpus import clean_text, file_id, read_corpus
+from embeddings.ingest.corpus import clean_text, file_id, read_corpus
 from embeddings.errors import CorpusError
 from embeddings.models import Corpus
 
@@ -236,7 +236,7 @@ def test_deeply_nested_json(tmp_path: Path) -> None:
 
 def test_skips_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     write(tmp_path, "empty.txt", b"")
-    with caplog.at_level("WARNING", logger="embeddings.corpus"):
+    with caplog.at_level("WARNING", logger="embeddings.ingest.corpus"):
         read_corpus(tmp_path)
     assert "empty.txt" in caplog.text and "empty file" in caplog.text
 

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings.corpus import OUTSIDE, file_id, read_corpus
+from embeddings.ingest.corpus import OUTSIDE, file_id, read_corpus
 from embeddings.models import Corpus
 
 HOSTILE = settings(max_examples=120, deadline=None, derandomize=True, database=None,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.chunking import ChunkingConfig
-from embeddings.corpus import read_corpus
-from embeddings.index import open_index
-from embeddings.indexer import update_index
+from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.ingest.corpus import read_corpus
+from embeddings.index.generations import open_index
+from embeddings.index.indexer import update_index
 
 TOPICS = ["harbour", "railway", "hospital", "library", "stadium", "airport", "museum", "school"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.dates import parse_published, resolve_date
+from embeddings.answer.dates import parse_published, resolve_date
 
 PUBLISHED = "2018-05-16"  # a Wednesday
 

@@ -8,11 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
-from embeddings.chunking import ChunkingConfig
+from embeddings.ingest.chunking import ChunkingConfig
 from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from embeddings.index import CURRENT, MANIFEST, STORE, VECTORS, open_index
-from embeddings.indexer import update_index
-from embeddings.corpus import read_corpus
+from embeddings.index.generations import CURRENT, MANIFEST, STORE, VECTORS, open_index
+from embeddings.index.indexer import update_index
+from embeddings.ingest.corpus import read_corpus
 
 
 class CountingEncoder:
@@ -92,7 +92,7 @@ def test_faiss_search_equals_brute_force_numpy(seeds, tmp_path, encoder):
 def test_a_different_model_is_a_clear_error_that_says_how_to_rebuild(seeds, tmp_path, encoder):
     from sentence_transformers import SentenceTransformer, models
 
-    from embeddings.encoder import SentenceTransformerEncoder, resolve_model
+    from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder, resolve_model
 
     data = tmp_path / "data"
     update_index(data, read_corpus(seeds), encoder, ChunkingConfig())

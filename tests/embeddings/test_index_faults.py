@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.errors import IndexCorruptError, IndexWriteError
-from embeddings.index import BM25_DIR, CURRENT, MANIFEST, STORE, VECTORS, open_index
+from embeddings.index.generations import BM25_DIR, CURRENT, MANIFEST, STORE, VECTORS, open_index
 
 from ..conftest import SEED
 from .test_crash_safety import write_articles

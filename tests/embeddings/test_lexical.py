@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embeddings.lexical import LexicalIndex
+from embeddings.index.lexical import LexicalIndex
 
 DOCS = [
     "The harbour bridge in Portmere opened on March 14 and cost 310 million euros.",

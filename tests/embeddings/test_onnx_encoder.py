@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from embeddings.errors import NewsbotError
-from embeddings.onnx_encoder import CONFIG, load_onnx_encoder
+from embeddings.encoders.onnx import CONFIG, load_onnx_encoder
 from embeddings.settings import DEFAULT_MODEL
 
 TEXTS = [
@@ -58,7 +58,7 @@ def test_batches_sorted_by_length_come_back_in_the_callers_order(encoder):
 def test_a_cached_export_loads_without_importing_torch(encoder):
     script = (
         "import sys, pathlib\n"
-        "from embeddings.onnx_encoder import OnnxEncoder\n"
+        "from embeddings.encoders.onnx import OnnxEncoder\n"
         f"e = OnnxEncoder('m', pathlib.Path({str(encoder.folder)!r}))\n"
         "e.encode(['a question'])\n"
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
@@ -80,7 +80,7 @@ def test_a_damaged_export_is_redone(tmp_path, encoder):
 def test_a_model_it_cannot_run_says_to_use_torch(tmp_path):
     from sentence_transformers import SentenceTransformer, models
 
-    from embeddings.encoder import resolve_model
+    from embeddings.encoders.sentence_transformer import resolve_model
 
     word = models.Transformer(resolve_model(DEFAULT_MODEL))
     odd = tmp_path / "weighted-mean-model"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.questions import focus_words
+from embeddings.answer.questions import focus_words
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.index import open_index
+from embeddings.index.generations import open_index
 
 from .test_crash_safety import write_articles
 

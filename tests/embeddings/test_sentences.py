@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embeddings.sentences import split_sentences
+from embeddings.ingest.sentences import split_sentences
 
 
 def texts(text: str) -> list[str]:

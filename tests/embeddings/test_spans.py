@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embeddings.questions import AnswerType, answer_type, content_words, is_follow_up, standalone_question
-from embeddings.spans import short_answer, stem_terms
+from embeddings.answer.questions import AnswerType, answer_type, content_words, is_follow_up, standalone_question
+from embeddings.answer.spans import short_answer, stem_terms
 
 SEED_LEAD = ("Adviser to Prime Minister Naseer Khan Janjua will attend the 13th meeting of Shanghai Cooperation "
              "Organization (SCO) Security Council Secretaries to be held in Beijing on May 21-22, Chinese Foreign "

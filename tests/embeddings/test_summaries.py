@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings.corpus import read_corpus
+from embeddings.ingest.corpus import read_corpus
 from embeddings.errors import ArticleNotFoundError
 from embeddings.models import Article, Citation
 from embeddings.summaries import (

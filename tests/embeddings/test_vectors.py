@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embeddings.vectors import VectorIndex
+from embeddings.index.vectors import VectorIndex
 
 D = 384
 

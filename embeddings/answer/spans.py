@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from .questions import AnswerType
+from embeddings.answer.questions import AnswerType
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")

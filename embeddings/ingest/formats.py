@@ -2,7 +2,7 @@
 
 Every parser takes the whole decoded file and returns a list of ``Parsed`` items: a ``Draft``
 (an article before it gets an id and hash) or the reason a file or record was skipped. Parsers
-never raise for bad input; ``embeddings.corpus`` still guards them, as a last line of defence.
+never raise for bad input; ``embeddings.ingest.corpus`` still guards them, as a last line of defence.
 
 All regexes here run on bounded input (single short lines or a capped prefix), or have no nested
 quantifiers, so a hostile file such as one 1 MB line cannot make them backtrack for minutes.
@@ -31,7 +31,7 @@ _FRONT_MATTER_MAX_CHARS = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """An article as parsed from a file, before ``embeddings.corpus`` gives it an id and hash."""
+    """An article as parsed from a file, before ``embeddings.ingest.corpus`` gives it an id and hash."""
 
     title: str
     text: str

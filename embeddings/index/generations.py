@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .chunking import ChunkingConfig
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from .lexical import LexicalIndex
-from .models import Article
-from .store import MetadataStore
-from .vectors import VectorIndex
+from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from embeddings.index.lexical import LexicalIndex
+from embeddings.models import Article
+from embeddings.index.store import MetadataStore
+from embeddings.index.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 

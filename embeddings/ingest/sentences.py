@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import pysbd
 
-from .models import Sentence
+from embeddings.models import Sentence
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # pysbd's regexes are slow on very long paragraphs; longer stretches are cut at a whitespace

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from embeddings.errors import CorpusError
-from embeddings.formats import (
+from embeddings.ingest.formats import (
     Draft,
     Parsed,
     clean_text,

@@ -19,15 +19,15 @@ from typing import Iterator, NoReturn, Protocol
 
 import numpy as np
 
-from .chunking import ChunkingConfig, chunk_article
-from .encoder import Encoder
-from .errors import IndexBusyError, IndexWriteError, NewsbotError
-from .index import (BM25_DIR, MANIFEST, STORE, VECTORS, check_compatible, current_generation,
+from embeddings.ingest.chunking import ChunkingConfig, chunk_article
+from embeddings.encoders import Encoder
+from embeddings.errors import IndexBusyError, IndexWriteError, NewsbotError
+from embeddings.index.generations import (BM25_DIR, MANIFEST, STORE, VECTORS, check_compatible, current_generation,
                     expected_manifest, fsync_tree, prune_generations, read_manifest, switch_current)
-from .lexical import LexicalIndex
-from .models import Article, Chunk, Corpus, IndexReport
-from .store import MetadataStore
-from .vectors import ANN_MIN_VECTORS, VectorIndex
+from embeddings.index.lexical import LexicalIndex
+from embeddings.models import Article, Chunk, Corpus, IndexReport
+from embeddings.index.store import MetadataStore
+from embeddings.index.vectors import ANN_MIN_VECTORS, VectorIndex
 
 _LOCK = ".lock"
 

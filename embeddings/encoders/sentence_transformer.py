@@ -1,37 +1,19 @@
-"""Text → normalised vectors with sentence-transformers, behind a small swappable Protocol."""
+"""Text → normalised vectors with sentence-transformers (torch) on the CPU."""
 
 from __future__ import annotations
 
 import logging
 import os
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from .errors import NewsbotError
-from .settings import DEFAULT_MODEL, EngineSettings
+from ..errors import NewsbotError
+from ..settings import DEFAULT_MODEL
+from .base import Progress
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int], None]
-
-
-class Encoder(Protocol):
-    """What the index needs from an embedding model."""
-
-    name: str
-    dimension: int
-    max_tokens: int
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
-        ...
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Word pieces per text, without the model's special tokens."""
-        ...
-
 
 def resolve_model(name: str) -> str:
     """Where to load ``name`` from: the bundled offline copy for the default model when the
@@ -105,14 +87,3 @@ class SentenceTransformerEncoder:
             return_attention_mask=False, return_token_type_ids=False, verbose=False,
         )
         return [len(ids) for ids in encoded["input_ids"]]
-
-
-def load_encoder(settings: "EngineSettings") -> Encoder:
-    """The encoder ``settings`` ask for: sentence-transformers on torch, or the same model on
-    ONNX Runtime (fp32 or int8), exported once into the model cache folder."""
-    if settings.encoder_backend == "torch":
-        return SentenceTransformerEncoder(settings.embedding_model)
-    from .onnx_encoder import load_onnx_encoder
-
-    return load_onnx_encoder(settings.embedding_model, settings.model_cache,
-                             quantize=settings.encoder_backend == "onnx-int8", threads=settings.encoder_threads)

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .models import Article, Chunk, Sentence
+from embeddings.models import Article, Chunk, Sentence
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -27,8 +27,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .encoder import Progress
-from .errors import NewsbotError
+from embeddings.encoders.base import Progress
+from embeddings.errors import NewsbotError
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def export_model(name: str, folder: Path, *, quantize: bool) -> None:
 
 
 def _load_sentence_transformer(name: str):
-    from .encoder import SentenceTransformerEncoder
+    from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(name).model
 

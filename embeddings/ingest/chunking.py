@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Protocol, Sequence
 
-from .models import Article, Chunk, Sentence
-from .sentences import split_sentences
+from embeddings.models import Article, Chunk, Sentence
+from embeddings.ingest.sentences import split_sentences
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 _HEADING_SHARE = 4  # a headline may take at most 1/4 of the window

@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .dates import resolve_date
-from .models import Answer, Citation, Hit
-from .questions import AnswerType, answer_type, focus_words, standalone_question
-from .retrieval import Retriever, clean_query
-from .settings import RetrievalMode
-from .spans import Span, short_answer
+from embeddings.answer.dates import resolve_date
+from embeddings.models import Answer, Citation, Hit
+from embeddings.answer.questions import AnswerType, answer_type, focus_words, standalone_question
+from embeddings.retrieval import Retriever, clean_query
+from embeddings.settings import RetrievalMode
+from embeddings.answer.spans import Span, short_answer
 
 _WORDS = re.compile(r"\w+")
 # Question words and auxiliaries, as the lexical index stems them; bm25s's stop-word list keeps

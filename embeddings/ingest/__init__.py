@@ -1,0 +1,3 @@
+"""From files to chunks: reading the seeds folder (``corpus``, ``formats``), sentence
+boundaries (``sentences``) and windows of whole sentences in the model's word pieces
+(``chunking``)."""
