@@ -111,6 +111,11 @@ class IndexSnapshot:
         then shared; ``store.article(id)`` has the whole article)."""
         return tuple(self.store.articles(with_text=False))
 
+    @property
+    def analyzer(self) -> LexicalIndex:
+        """The lexical side's terms and idf (``backend.TermAnalyzer``)."""
+        return self.lexical
+
     def close(self) -> None:
         self.store.close()
 
