@@ -17,9 +17,9 @@ from embeddings.errors import QueryError
 from embeddings.index.generations import IndexSnapshot
 from embeddings.models import Hit
 from embeddings.settings import RetrievalMode
+from embeddings.text import MAX_QUESTION_CHARS
 from embeddings.timing import stage
 
-MAX_QUERY_CHARS = 2_000
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that both lists count
 _WORDS = re.compile(r"\w+")
 
@@ -40,8 +40,8 @@ def clean_query(query: str) -> str:
     text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in query or "").strip()
     if not _WORDS.search(text):
         raise QueryError("Please ask a question: the message has no words in it.")
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"That question is too long ({len(text):,} characters); keep it under {MAX_QUERY_CHARS:,}.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QueryError(f"That question is too long ({len(text):,} characters); keep it under {MAX_QUESTION_CHARS:,}.")
     return text
 
 

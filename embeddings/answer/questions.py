@@ -7,6 +7,8 @@ import re
 from enum import StrEnum
 from typing import Sequence
 
+from embeddings.text import MAX_QUESTION_CHARS
+
 
 class AnswerType(StrEnum):
     WHEN = "when"
@@ -37,8 +39,6 @@ def answer_type(question: str) -> AnswerType:
 
 
 # Words that make a question lean on an earlier one: "where is it held?", "and who chairs?"
-# retrieval.MAX_QUERY_CHARS: the standalone question is searched, so it must stay within it.
-MAX_STANDALONE_CHARS = 2_000
 
 _ANAPHORA = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about)\b|\b(?:it|its|it's|they|them|their|there|that|this|"
@@ -73,7 +73,7 @@ def standalone_question(question: str, history: Sequence[str] = ()) -> str:
         return question
     extra = [w for w in topic if w.lower() not in question.lower()]
     # The borrowed words must not push a question the user could ask over the length limit.
-    while extra and len(question) + len(" ".join(extra)) + 3 > MAX_STANDALONE_CHARS:
+    while extra and len(question) + len(" ".join(extra)) + 3 > MAX_QUESTION_CHARS:
         extra.pop()
     return f"{question} ({' '.join(extra)})" if extra else question
 
