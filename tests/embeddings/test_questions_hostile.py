@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from embeddings.errors import NewsbotError, QueryError
 from embeddings.models import Answer
-from embeddings.retrieval import MAX_QUERY_CHARS
+from embeddings.text import MAX_QUESTION_CHARS
 
 from ..conftest import indexed_engine
 
@@ -56,7 +56,7 @@ def check(engine, question: str, history: list[str]) -> Answer | NewsbotError:
         if isinstance(err, QueryError) and "too long" in message:
             # Too long counts what the user typed, never topic words borrowed from the history.
             counted = int(re.search(r"\(([\d,]+) characters\)", message).group(1).replace(",", ""))
-            assert MAX_QUERY_CHARS < counted <= len(question), (len(question), message)
+            assert MAX_QUESTION_CHARS < counted <= len(question), (len(question), message)
         return err
     # Any other exception propagates and fails the test.
     assert isinstance(answer, Answer)
@@ -91,10 +91,10 @@ def test_too_long_is_refused_with_the_length(engine) -> None:
     "a" * 1_999, "when " * 399, "e\u0301" * 999, "Who " + "A" * 1_990,
 ])
 def test_a_long_follow_up_is_not_refused_for_its_borrowed_topic(engine, question: str) -> None:
-    assert len(question) <= MAX_QUERY_CHARS
+    assert len(question) <= MAX_QUESTION_CHARS
     answer = check(engine, question, [SCO])
     assert isinstance(answer, Answer)
-    assert len(answer.standalone_question) <= MAX_QUERY_CHARS
+    assert len(answer.standalone_question) <= MAX_QUESTION_CHARS
 
 
 @pytest.mark.parametrize("question", [
