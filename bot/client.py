@@ -1,27 +1,24 @@
-"""The Discord client: intents, the command tree and its sync, and the state that commands and
-channel questions share (cooldowns, latencies, reloads, answered threads)."""
+"""The Discord client: intents, the command tree (its one error handler) and its sync, and
+where events go: slash commands to the ``NewsCommands`` cog, messages to ``ChannelQuestions``.
+
+The client only wires: it gets the shared ``BotState`` from the composition root (``bot.serve``)
+and hands it to both at construction. Neither imports this module.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
-from embeddings.models import Answer
-
-from . import channel
-from .commands import build_commands
-from .conversation import AnsweredThreads
+from .channel import ChannelQuestions
+from .commands import NewsCommands
 from .errors import report_to_interaction
-from .guards import Cooldown
-from .reload import Reloader
 from .replies import no_pings
-from .settings import AppSettings
-from .stats import LatencyTracker
+from .state import BotState
 
 log = logging.getLogger("newsbot.discord")
 
@@ -39,39 +36,32 @@ class NewsTree(app_commands.CommandTree):
         await report_to_interaction(interaction, error)
 
 
-class NewsBot(discord.Client):
-    """newsbot on Discord: slash commands and channel questions over one shared ``Engine``."""
+class NewsBot(commands.Bot):
+    """newsbot on Discord: slash commands and channel questions over one shared ``BotState``.
 
-    def __init__(self, settings: AppSettings, engine) -> None:
+    A ``commands.Bot`` for its cogs only: it has no prefix commands (``on_message`` below never
+    calls ``process_commands``), but discord.py requires a prefix all the same.
+    """
+
+    def __init__(self, state: BotState) -> None:
         # The bot has no voice features, so discord.py's warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        super().__init__(intents=needed_intents(), allowed_mentions=no_pings())
-        self.settings = settings
-        self.engine = engine
-        self.tree = NewsTree(self)
-        for command in build_commands():
-            self.tree.add_command(command)
-        self.cooldown = Cooldown(settings.cooldown_questions, settings.cooldown_seconds)
-        self.latencies = LatencyTracker()
-        self.reloads = Reloader(engine)
-        self.threads = AnsweredThreads()
+        super().__init__(command_prefix=commands.when_mentioned, help_command=None, tree_cls=NewsTree,
+                         intents=needed_intents(), allowed_mentions=no_pings())
+        self._guild_ids = state.settings.guild_ids
+        self._slash_commands = NewsCommands(state)
+        self._channel_questions = ChannelQuestions(state)
 
     async def setup_hook(self) -> None:
-        """After login, before the gateway: make Discord know the slash commands."""
-        await sync_commands(self.tree, self.settings.guild_ids)
+        """After login, before the gateway: add the commands and make Discord know them."""
+        await self.add_cog(self._slash_commands)
+        await sync_commands(self.tree, self._guild_ids)
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
 
     async def on_message(self, message: discord.Message) -> None:
-        await channel.on_message(self, message)
-
-    async def answer(self, question: str, history: Sequence[str]) -> Answer:
-        """The engine's answer, computed off the event loop; its latency is kept for /status."""
-        started = time.perf_counter()
-        result = await asyncio.to_thread(self.engine.answer, question, tuple(history))
-        self.latencies.record(time.perf_counter() - started)
-        return result
+        await self._channel_questions.on_message(self, message)
 
 
 async def sync_commands(tree: app_commands.CommandTree, guild_ids: Sequence[int]) -> None:

@@ -1,5 +1,5 @@
 """Who may do what, and how often: the admin check for /reload (and any other admin command)
-and per-user cooldowns."""
+and per-user cooldowns, with what users are told when refused."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ import discord
 
 NOT_ADMIN = "Only server admins can reload the articles (Manage Server, Administrator or an admin role)."
 SERVER_ONLY = "This command works only in a server, for its admins; it cannot be used in a direct message."
+
+
+def slow_down(wait: float) -> str:
+    """What a user over the cooldown is told: how many seconds until they may ask again."""
+    return f"Slow down a little, please: you can ask again in {max(1, round(wait))} s."
 
 
 def admin_refusal(interaction: discord.Interaction, admin_role_ids: Collection[int]) -> str | None:

@@ -6,7 +6,7 @@ import json
 import textwrap
 from dataclasses import asdict
 
-from embeddings.models import Answer, Article, Citation, Hit, IndexReport, IndexStatus, Summary
+from embeddings.models import Answer, Article, Citation, Hit, IndexReport, Summary
 
 
 def hit_to_dict(rank: int, hit: Hit) -> dict:
@@ -31,10 +31,6 @@ def report_to_dict(report: IndexReport) -> dict:
     out = asdict(report)
     out["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
     return out
-
-
-def status_to_dict(status: IndexStatus) -> dict:
-    return asdict(status)
 
 
 def dumps(value) -> str:

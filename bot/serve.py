@@ -1,5 +1,6 @@
 """``newsbot serve``: run the Discord bot until it is stopped, and turn startup failures into
-one clear line and a non-zero exit code."""
+one clear line and a non-zero exit code. The bot's composition root: the shared ``BotState``
+is built here and given to the client, which hands it to the commands and channel questions."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from embeddings.errors import IndexMissingError, NewsbotError
 
 from .client import NewsBot
 from .settings import AppSettings
+from .state import BotState
 
 log = logging.getLogger("newsbot.discord")
 
@@ -42,7 +44,8 @@ def serve(settings: AppSettings, engine) -> int:
         return _fail(problem)
     try:
         with discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url):
-            asyncio.run(run(NewsBot(settings, engine), settings))
+            state = BotState.create(settings, engine)
+            asyncio.run(run(NewsBot(state), state))
     except KeyboardInterrupt:
         return 130  # as every newsbot command does on Ctrl-C
     except Exception as exc:
@@ -76,15 +79,15 @@ def startup_error(exc: BaseException, settings: AppSettings) -> str:
     return f"the bot stopped on an unexpected error: {exc!r} (traceback in the log)"
 
 
-async def run(bot: NewsBot, settings: AppSettings) -> None:
-    """Load the index, log in, sync commands and stay connected until ``bot.close()``."""
+async def run(bot: NewsBot, state: BotState) -> None:
+    """Load ``state``'s index, log in, sync commands and stay connected until ``bot.close()``."""
     try:
-        await asyncio.to_thread(bot.engine.load)
+        await asyncio.to_thread(state.engine.load)
     except IndexMissingError as exc:
         log.warning("%s Questions will fail until an admin runs /reload.", exc)
     _close_on_sigterm(bot)
     async with bot:
-        await bot.start(settings.discord_token.get_secret_value())
+        await bot.start(state.settings.discord_token.get_secret_value())
 
 
 def _close_on_sigterm(bot: NewsBot) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +125,6 @@ class IndexStatus:
     built_at: str
     generation: str
     path: str
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ import pytest
 from bot.client import NewsBot
 from bot.serve import discord_endpoints, run
 from bot.settings import AppSettings
+from bot.state import BotState
 from ..fakediscord import FakeDiscord
 
 from ..conftest import FIXTURES, SEED
@@ -61,10 +62,12 @@ def news_engine(tmp_path_factory, encoder):
 
 @dataclass
 class Discord:
-    """What a scenario works with: the fake server (and its people and channels) and the bot."""
+    """What a scenario works with: the fake server (and its people and channels), the bot and
+    the state it shares between commands and channel questions."""
 
     server: FakeDiscord
     bot: NewsBot
+    state: BotState
 
     def __getattr__(self, name: str):
         world = self.server.world
@@ -95,15 +98,16 @@ async def running(engine, server: FakeDiscord | None = None, **overrides) -> Asy
     settings = bot_settings(server, engine, **overrides)
     try:
         with discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url):
-            bot = NewsBot(settings, engine)
-            task = asyncio.create_task(run(bot, settings))
+            state = BotState.create(settings, engine)
+            bot = NewsBot(state)
+            task = asyncio.create_task(run(bot, state))
             ready = asyncio.create_task(server.ready())
             await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
             if task.done():
                 ready.cancel()
                 task.result()  # raises why the bot stopped
             try:
-                yield Discord(server, bot)
+                yield Discord(server, bot, state)
             finally:
                 await bot.close()
                 await asyncio.wait_for(task, 10)

@@ -1,8 +1,9 @@
 """The soak: many simulated people asking the real bot (unmodified discord.py, the real engine)
 over the fake Discord at once, with a /reload in the middle, and a flooding user.
 
-Shared by ``tests/bot/test_discord_soak.py`` (a CI-sized run) and ``benchmarks/soak.py`` (any
-size, printed as a table), so the two measure exactly the same thing.
+Run by ``tests/bot/test_discord_soak.py``: a CI-sized run by default, any size when
+``benchmarks/soak.py`` runs that test module with the sizes in the environment (``from_env``),
+so the two measure exactly the same thing.
 
 What a run does and checks:
 
@@ -39,9 +40,11 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import dataclasses
 import gc
 import json
 import math
+import os
 import random
 import re
 import shutil
@@ -49,7 +52,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 
@@ -58,6 +61,8 @@ from bot.replies import answer_embeds, answer_text
 from ..fakediscord import FakeDiscord
 from ..fakediscord.payloads import User, snowflake
 from .conftest import Discord, make_seeds, running
+
+T = TypeVar("T")
 
 # -- what is asked --
 
@@ -291,6 +296,17 @@ def preview_engine(engine, seeds: Path, root: Path):
 
 
 # -- the run --
+
+def from_env(config: T, prefix: str) -> T:
+    """``config`` with each field that the environment names as ``PREFIX_FIELD`` (``SOAK_USERS``)
+    read from it: how ``benchmarks/soak.py`` sizes a run without importing the tests."""
+    changes = {}
+    for field in dataclasses.fields(config):
+        raw = os.environ.get(f"{prefix}{field.name.upper()}")
+        if raw is not None:
+            changes[field.name] = type(getattr(config, field.name))(raw)
+    return dataclasses.replace(config, **changes)
+
 
 @dataclass
 class SoakConfig:
@@ -558,7 +574,7 @@ class _Soak:
             config=c, asked=asked, seconds=seconds, warm=readings[0], mid=readings[1], end=readings[2],
             peak_rss=peak.peak, peak_at=peak.at, started=self.started, reload_sent=self.reload_sent, reload_done=self.reload_done,
             reload_report=self.reload_report, replies=replies, strays=list(self.server.strays),
-            bot_latencies=self.d.bot.latencies.summary(), questions_after=(mid_at - warm_at, n - mid_at))
+            bot_latencies=self.d.state.latencies.summary(), questions_after=(mid_at - warm_at, n - mid_at))
 
     async def _batch(self, asked: list[Asked]) -> None:
         by_person: dict[int, list[Asked]] = {}

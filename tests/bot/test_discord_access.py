@@ -8,7 +8,7 @@ command's registration says, so these tests see what the bot itself lets through
 
 from __future__ import annotations
 
-from bot.commands import NOT_ADMIN, SERVER_ONLY
+from bot.guards import NOT_ADMIN, SERVER_ONLY
 
 from ..fakediscord.payloads import EPHEMERAL, MANAGE_GUILD
 from .conftest import Discord, play
@@ -37,7 +37,7 @@ def test_a_member_without_manage_server_cannot_reload_even_when_the_interaction_
         assert registered["default_member_permissions"] == str(MANAGE_GUILD)  # Discord's own gate
         for user in (d.alice, d.dave):  # neither has Manage Server, Administrator nor an admin role
             assert_refused(await run_reload(d, user), NOT_ADMIN)
-        assert d.bot.reloads.last is None and d.bot.reloads.running_by is None
+        assert d.state.reloads.last is None and d.state.reloads.running_by is None
 
     before = news_engine.status().generation
     server = play(news_engine, scenario)
@@ -50,7 +50,7 @@ def test_a_reload_from_a_direct_message_is_refused_even_for_a_server_admin(news_
         # The owner has every permission in the server, bob has Manage Server: not in a DM.
         for user in (d.server.world.owner, d.bob):
             assert_refused(await run_reload(d, user, dm=True), SERVER_ONLY)
-        assert d.bot.reloads.last is None
+        assert d.state.reloads.last is None
 
     play(news_engine, scenario)
 
@@ -69,7 +69,7 @@ def test_a_configured_admin_role_may_reload(news_engine):
     async def scenario(d: Discord) -> None:
         ix = await run_reload(d, d.carol)  # carol's only extra role is in NEWSBOT_ADMIN_ROLE_IDS
         assert ix.original["flags"] & EPHEMERAL and ix.original["content"].startswith(FINISHED)
-        assert d.bot.reloads.last is not None and d.bot.reloads.last.by == "Carol"
+        assert d.state.reloads.last is not None and d.state.reloads.last.by == "Carol"
 
     play(news_engine, scenario)
 

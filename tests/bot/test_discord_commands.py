@@ -84,25 +84,30 @@ def test_an_engine_error_reaches_the_user_as_its_short_message(news_engine):
 
 
 def test_an_unexpected_error_gets_an_apology_the_log_gets_the_traceback_and_the_bot_goes_on(news_engine, caplog):
-    class Broken:
+    class Breakable:  # the engine, until it is repaired; the bot is given it at construction
+        broken = True
+
         def __getattr__(self, name):
             return getattr(news_engine, name)
 
         def answer(self, question, history=()):
-            raise RuntimeError("disk exploded at /srv/newsbot/data/gen-1/vectors.faiss")
+            if self.broken:
+                raise RuntimeError("disk exploded at /srv/newsbot/data/gen-1/vectors.faiss")
+            return news_engine.answer(question, history)
+
+    engine = Breakable()
 
     async def scenario(d: Discord) -> None:
-        d.bot.engine = Broken()
         ix = await d.server.slash(d.alice, "ask", question=SCO_QUESTION)
         await d.server.wait_for(lambda: ix.original and not ix.loading)
         assert ix.original["content"].startswith("Sorry, something went wrong")
         assert "/srv" not in ix.original["content"] and "Traceback" not in ix.original["content"]
-        d.bot.engine = news_engine
+        engine.broken = False
         again = await d.server.slash(d.alice, "ask", question=SCO_QUESTION)
         await d.server.wait_for(lambda: again.original and not again.loading)
         assert embed(again.original)["title"] == "May 21-22"
 
-    play(news_engine, scenario)
+    play(engine, scenario)
     failure = next(r for r in caplog.records if r.name == "newsbot.discord" and r.exc_info)
     assert "disk exploded" in str(failure.exc_info[1])
 

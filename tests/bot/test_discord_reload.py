@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.commands import NOT_ADMIN
+from bot.guards import NOT_ADMIN
 
 from ..fakediscord.payloads import EPHEMERAL
 from .conftest import Discord, embed, play

@@ -1,7 +1,8 @@
 """Load: the full soak in CI. 2,000 questions from 50 people, at most 20 waiting for an answer at
 once, a /reload in the middle with an article added before it, then a flooding user against a
 tight cooldown. The machinery and the limits (with why they are what they are) are in
-``tests/bot/soak.py``; ``benchmarks/soak.py`` runs the same at any size.
+``tests/bot/soak.py``; ``benchmarks/soak.py`` runs this module at any size, given in the environment
+(``SOAK_QUESTIONS``, ``FLOOD_PEOPLE``, ...; see ``from_env``). Unset, the sizes are the CI ones below.
 
 The full size fits: on the shared 2-core machine the 2,000 questions take 17-28 s and the whole
 module 65-70 s (the rest is building the indexes, rendering the expected answers over the old
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from .soak import FloodConfig, SoakConfig, run_flood, run_soak, seeds_for_soak
+from .soak import FloodConfig, SoakConfig, from_env, run_flood, run_soak, seeds_for_soak
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +34,11 @@ def soak_engine(tmp_path_factory, encoder):
 
 def test_2000_questions_from_50_people_each_get_one_answer_across_a_reload_in_flat_memory(soak_engine):
     engine, seeds, root = soak_engine
-    result = run_soak(engine, seeds, root, SoakConfig(questions=2000, users=50, concurrency=20))
+    config = from_env(SoakConfig(questions=2000, users=50, concurrency=20), "SOAK_")
+    result = run_soak(engine, seeds, root, config)
     print(f"\nsoak\n{result.summary()}")
 
-    assert len(result.asked) == 2000 and len(result.latencies) == 2000, result.summary()
+    assert len(result.asked) == config.questions and len(result.latencies) == config.questions, result.summary()
     problems = result.problems()  # lost, duplicated, wrong, old/new mixed up, stray, memory growth
     assert not problems, "\n".join(problems[:20]) + "\n" + result.summary()
     kinds = {a.kind for a in result.asked}
@@ -45,7 +47,7 @@ def test_2000_questions_from_50_people_each_get_one_answer_across_a_reload_in_fl
 
 def test_a_flooding_user_is_slowed_by_the_cooldown_without_delaying_the_others(soak_engine):
     engine, _, _ = soak_engine
-    result = run_flood(engine, FloodConfig())
+    result = run_flood(engine, from_env(FloodConfig(), "FLOOD_"))
     print(f"\nflood\n{result.summary()}")
 
     problems = result.problems()  # others refused or slowed, flooder answered beyond the cooldown
