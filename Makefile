@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: install run index test bench clean
+.PHONY: install run index test lint bench clean
 
 install: $(STAMP)
 
@@ -30,6 +30,12 @@ run: index
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Style and types: ruff's lint rules and formatting on the whole tree, mypy on the engine.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Performance benchmarks (needs ../shared): prints every number with its target; see docs/BENCHMARKS.md.
 bench: install

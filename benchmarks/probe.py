@@ -22,10 +22,11 @@ import numpy as np
 from embeddings.encoders import load_encoder
 from embeddings.engine import Engine
 from embeddings.evaluation import Question, normalize_answer
+from embeddings.index.local import LocalSnapshot
+from embeddings.index.vectors import VectorIndex
 from embeddings.retrieval import Retriever
 from embeddings.settings import EngineSettings
 from embeddings.timing import recording
-from embeddings.index.vectors import VectorIndex
 
 from .scaled import original_id
 
@@ -81,6 +82,7 @@ def exact_check(engine: Engine, questions: list[Question]) -> dict:
     """IVF against exact search on the same vectors: neighbour overlap and task recall@10."""
     retriever = engine._current()
     snapshot = retriever.snapshot
+    assert isinstance(snapshot, LocalSnapshot), "the check compares the local backend's IVF with exact search"
     ivf = snapshot.vectors
     ids, vectors = ivf.contents()
     exact = VectorIndex.empty(vectors.shape[1])

@@ -23,9 +23,8 @@ import time
 from pathlib import Path
 
 from embeddings.encoders import load_encoder
-from embeddings.index.generations import current_generation
+from embeddings.index.local import LocalBackend
 from embeddings.settings import EngineSettings
-from embeddings.index.store import MetadataStore
 
 from . import ingest
 from .ingest import folder_mb
@@ -59,16 +58,16 @@ def questions_file(real, present: set[str], path: Path, limit: int) -> Path:
 
 def scale_point(real, size: int, args, cache: Path, encoder) -> dict:
     data_dir = ROOT / f"scale-{size}"
-    generation = current_generation(data_dir) if data_dir.is_dir() else None
     built = None
-    if generation is None or args.rebuild:
+    if LocalBackend(data_dir).live_manifest() is None or args.rebuild:
         shutil.rmtree(data_dir, ignore_errors=True)
         built = build_scaled(real, size, data_dir, encoder=encoder)
-        generation = current_generation(data_dir)
-    manifest = json.loads((generation / "manifest.json").read_text())
-    store = MetadataStore(generation / "store.sqlite", readonly=True)
-    present = {original_id(article_id) for article_id in store.article_hashes()}
-    store.close()
+    snapshot = LocalBackend(data_dir).open_snapshot()
+    try:
+        manifest, generation = snapshot.manifest, snapshot.path
+        present = {original_id(article.id) for article in snapshot.articles}
+    finally:
+        snapshot.close()
     qfile = questions_file(real, present, ROOT / f"questions-{size}.json", args.queries + 40)
     out = subprocess.run([sys.executable, "-m", "benchmarks.probe", str(data_dir), str(qfile),
                           "--queries", str(args.queries), "--exact-check"],

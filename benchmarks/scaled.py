@@ -7,30 +7,25 @@ word for word (so BM25 sees the same words more often), and each copy's vectors 
 original's plus Gaussian noise scaled to a cosine of about 0.78–0.93 to the original, like a
 paraphrase. That is synthetic, and the benchmark report says so.
 
-The generation is written with the engine's own store, vector index (IVF above
-``ann_min_vectors``, nprobe tuned on the indexer's own probe queries) and BM25 classes and
-published the same way the indexer does; only chunking and embedding of the chunks are skipped
-(they were done once, for the real corpus).
+The generation is written by the engine's own ``LocalGenerationWriter``, as the indexer writes
+one (store, BM25, vector index with IVF above ``ann_min_vectors`` and nprobe tuned on the
+indexer's own probe queries, manifest, publishing); only chunking and embedding of the chunks
+are skipped (they were done once, for the real corpus).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import secrets
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from embeddings.index.generations import expected_manifest
+from embeddings.index.local import LocalBackend, LocalGenerationWriter
+from embeddings.index.vectors import ANN_MIN_VECTORS
 from embeddings.ingest.chunking import ChunkingConfig
-from embeddings.index.generations import (BM25_DIR, MANIFEST, STORE, VECTORS, expected_manifest, fsync_tree,
-                              switch_current)
-from embeddings.index.indexer import probe_queries
-from embeddings.index.lexical import LexicalIndex
-from embeddings.index.store import MetadataStore
-from embeddings.index.vectors import ANN_MIN_VECTORS, VectorIndex
+from embeddings.timing import recording
 
 from .realdata import RealCorpus
 
@@ -51,16 +46,27 @@ def build_scaled(real: RealCorpus, target: int, data_dir: Path, *, encoder, seed
                  ann_min_vectors: int = ANN_MIN_VECTORS, log=print) -> dict:
     """Write a generation of about ``target`` chunks into ``data_dir`` and make it live.
     Returns what was built (counts, copies, seconds per step)."""
-    rng = np.random.default_rng(seed)
+    backend = LocalBackend(data_dir, ann_min_vectors=ann_min_vectors, probe_encoder=encoder)
+    timings: dict[str, float] = {}
+    with backend.writer(rebuild=True) as writer:
+        started = time.perf_counter()
+        copies = _add_articles(writer, real, target, np.random.default_rng(seed))
+        timings["store_and_vectors_s"] = time.perf_counter() - started
+        manifest = {**expected_manifest(encoder.name, real.vectors.shape[1], ChunkingConfig()),
+                    "encoder": "benchmark (real embeddings, synthetic copies)"}
+        with recording() as stages:
+            manifest = writer.publish(manifest)
+    timings["bm25_s"], timings["vector_index_s"] = stages["bm25_index"], stages["vector_index"]
+    log(f"built {manifest['chunks']:,} chunks ({copies} passes over the real corpus) in {data_dir}: {timings}")
+    return {"chunks": manifest["chunks"], "articles": manifest["articles"], "passes": copies,
+            "vector_index": manifest["vector_index"], **{k: round(v, 1) for k, v in timings.items()}}
+
+
+def _add_articles(writer: LocalGenerationWriter, real: RealCorpus, target: int, rng: np.random.Generator) -> int:
+    """Add real articles, then numbered copies with perturbed vectors, until about ``target``
+    chunks; returns the number of passes over the real corpus."""
     offsets = np.cumsum([0] + [len(c) for c in real.chunks])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir / f".tmp-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    store = MetadataStore(tmp / STORE)
-    vectors = VectorIndex.empty(real.vectors.shape[1])
-    timings, copies, total = {}, 0, 0
-    started = time.perf_counter()
-    order = _order(real)
+    copies, total, order = 0, 0, _order(real)
     while total < target:
         for i in order:
             article, chunks = real.articles[i], real.chunks[i]
@@ -69,38 +75,14 @@ def build_scaled(real: RealCorpus, target: int, data_dir: Path, *, encoder, seed
             if copies:
                 article = dataclasses.replace(article, id=f"{article.id}{COPY_MARK}{copies}",
                                               title=f"{article.title} ({copies})")
-                chunks = [dataclasses.replace(c, article_id=article.id) for c in chunks]
-            ids = store.add_article(article, list(chunks))
+                chunks = tuple(dataclasses.replace(c, article_id=article.id) for c in chunks)
             block = real.vectors[offsets[i] : offsets[i + 1]]
-            vectors.add(ids, _perturb(block, rng) if copies else block)
-            total += len(ids)
+            writer.add_article(article, chunks, _perturb(block, rng) if copies else block)
+            total += len(chunks)
             if total >= target:
                 break
         copies += 1
-    timings["store_and_vectors_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    ids, texts = zip(*store.iter_chunk_texts())
-    LexicalIndex.build(ids, texts).save(tmp / BM25_DIR)
-    del texts
-    timings["bm25_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    vectors = vectors.fitted(min_ann=ann_min_vectors, probes=lambda: probe_queries(store, encoder))
-    vectors.save(tmp / VECTORS)
-    timings["vector_index_s"] = time.perf_counter() - started
-    manifest = {**expected_manifest(encoder.name, vectors.dimension, ChunkingConfig()),
-                "articles": store.count("articles"), "chunks": len(vectors), "vector_index": vectors.describe(),
-                "encoder": "benchmark (real embeddings, synthetic copies)",
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    store.set_meta(manifest)
-    store.close()
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    fsync_tree(tmp)
-    generation = data_dir / f"gen-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
-    tmp.rename(generation)
-    switch_current(data_dir, generation)
-    log(f"built {len(vectors):,} chunks ({copies} passes over the real corpus) in {data_dir}: {timings}")
-    return {"chunks": len(vectors), "articles": manifest["articles"], "passes": copies,
-            "vector_index": vectors.describe(), **{k: round(v, 1) for k, v in timings.items()}}
+    return copies
 
 
 def _perturb(block: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from embeddings import retrieval
-from embeddings.ingest.chunking import ChunkingConfig
 from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder
 from embeddings.evaluation import evaluate_retrieval, load_squad
-from embeddings.index.generations import open_index
 from embeddings.index.indexer import update_index
+from embeddings.index.local import LocalBackend
+from embeddings.ingest.chunking import ChunkingConfig
 from embeddings.models import Corpus
 
 
@@ -33,9 +33,10 @@ def main() -> None:
     for tokens in args.chunk_tokens:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            report = update_index(Path(tmp), Corpus(data.articles), encoder, ChunkingConfig(tokens, 1))
+            backend = LocalBackend(Path(tmp), probe_encoder=encoder)
+            report = update_index(backend, Corpus(data.articles), encoder, ChunkingConfig(tokens, 1))
             took = time.perf_counter() - started
-            r = retrieval.Retriever(open_index(Path(tmp)), encoder)
+            r = retrieval.Retriever(backend.open_snapshot(), encoder)
             print(f"chunk_tokens={tokens}: {report.chunks_total} chunks in {took:.0f}s")
             for mode in ("bm25", "dense", "hybrid"):
                 hybrid = mode == "hybrid"

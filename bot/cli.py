@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,7 +19,7 @@ from rich.text import Text
 from pydantic import ValidationError
 
 from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NewsbotError
-from embeddings.index.generations import open_index
+from embeddings.settings import RetrievalMode
 
 from . import render
 from .settings import AppSettings
@@ -30,13 +29,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 err = Console(stderr=True)
 log = logging.getLogger("newsbot")
 
-class SearchMode(str, Enum):
-    hybrid = "hybrid"
-    dense = "dense"
-    bm25 = "bm25"
-
-
-Mode = Annotated[SearchMode, typer.Option("--mode", help="How to search: BM25 and dense fused, or one alone.")]
+# typer turns the engine's own Literal into the option's choices: one type, no CLI twin of it.
+Mode = Annotated[RetrievalMode, typer.Option("--mode", help="How to search: BM25 and dense fused, or one alone.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -140,7 +134,7 @@ def index(
 def _damaged(engine, seeds: Path | None = None) -> bool:
     """Whether the live index exists but cannot be loaded (logged as a warning)."""
     try:
-        open_index(engine.settings.data_dir).close()
+        engine.check_index()
     except IndexCorruptError as exc:
         log.warning("%s Rebuilding it from %s instead.", exc, seeds or engine.settings.seeds_dir)
         return True
@@ -169,12 +163,12 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[Optional[int], typer.Option("--k", "-k", min=1, max=100,
                                              help="How many passages (default: NEWSBOT_SEARCH_K).")] = None,
-    mode: Annotated[Optional[SearchMode], typer.Option(
+    mode: Annotated[Optional[RetrievalMode], typer.Option(
         "--mode", help="hybrid, dense or bm25 (default: NEWSBOT_RETRIEVAL_MODE).")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Show the passages that best match QUERY."""
-    hits = _engine(ctx).search(query, k, mode.value if mode else None)
+    hits = _engine(ctx).search(query, k, mode)
     if as_json:
         typer.echo(render.dumps([render.hit_to_dict(i, h) for i, h in enumerate(hits, 1)]))
     elif not hits:
@@ -268,11 +262,7 @@ def serve(ctx: typer.Context) -> None:
 @app.command()
 def articles(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List the indexed articles, newest first."""
-    snapshot = open_index(_settings(ctx).data_dir)
-    try:
-        rows = snapshot.store.articles()
-    finally:
-        snapshot.close()
+    rows = _engine(ctx).live_articles()
     if as_json:
         typer.echo(render.dumps([render.article_to_dict(a) for a in rows]))
         return
@@ -284,12 +274,10 @@ def articles(ctx: typer.Context, as_json: AsJson = False) -> None:
 @app.command()
 def status(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Describe the index: size, model, chunking, build time."""
-    snapshot = open_index(_settings(ctx).data_dir)
-    snapshot.close()
-    m = snapshot.manifest
-    info = {"articles": m["articles"], "chunks": m["chunks"], "model": m["model"], "dimension": m["dimension"],
-            "chunk_tokens": m["chunk_tokens"], "overlap_sentences": m["overlap_sentences"],
-            "built_at": m["built_at"], "path": str(snapshot.path)}
+    s = _engine(ctx).live_status()
+    info = {"articles": s.articles, "chunks": s.chunks, "model": s.model, "dimension": s.dimension,
+            "chunk_tokens": s.chunk_tokens, "overlap_sentences": s.overlap_sentences,
+            "built_at": s.built_at, "path": s.path}
     if as_json:
         typer.echo(render.dumps(info))
     else:
@@ -301,7 +289,7 @@ def evaluate(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="SQuAD v1.1-format JSON (or .zip).")],
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
-    mode: Mode = SearchMode.hybrid,
+    mode: Mode = "hybrid",
     holdout: Annotated[int, typer.Option(min=0, help="Leave every Nth article out of the index; its "
                                          "questions must be refused (0: keep all).")] = 5,
     as_json: AsJson = False,
@@ -311,7 +299,7 @@ def evaluate(
 
     engine = _engine(ctx)
     result = run_evaluation(load_squad(file, limit=limit), engine.settings, engine.encoder,
-                            mode=mode.value, holdout=holdout)
+                            mode=mode, holdout=holdout)
     result = {"file": str(file), **result}
     if as_json:
         typer.echo(render.dumps(result))

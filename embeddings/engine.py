@@ -4,17 +4,21 @@ an encoder, shared by the CLI, the terminal chat and the Discord bot."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
 import faiss
 
 from embeddings.answer.answering import AnswerPolicy, answer_question
+from embeddings.encoders import Encoder
+from embeddings.index.backend import SearchBackend, SearchSnapshot
+from embeddings.index.factory import open_backend
+from embeddings.index.generations import check_compatible, expected_manifest
+from embeddings.index.indexer import IndexProgress, update_index
 from embeddings.ingest.chunking import ChunkingConfig
 from embeddings.ingest.corpus import read_corpus
-from embeddings.encoders import Encoder
-from embeddings.index.generations import check_compatible, expected_manifest, open_index
-from embeddings.index.indexer import IndexProgress, update_index
 from embeddings.models import Answer, Article, Corpus, Hit, IndexReport, IndexStatus, Summary
 from embeddings.retrieval import Retriever, clean_query
 from embeddings.settings import EngineSettings, RetrievalMode
@@ -26,11 +30,14 @@ class Engine:
 
     Searches run concurrently from any thread; ``refresh`` builds a new index generation beside
     the live one and swaps it in when complete, so searches never see a half-built index.
+    The index is kept by ``backend`` (by default the one the settings choose, see
+    ``embeddings.index.factory``); the engine talks to it through its protocol only.
     """
 
-    def __init__(self, settings: EngineSettings, encoder: Encoder) -> None:
+    def __init__(self, settings: EngineSettings, encoder: Encoder, backend: SearchBackend | None = None) -> None:
         self.settings = settings
         self.encoder = encoder
+        self.backend = backend if backend is not None else open_backend(settings, encoder)
         self.config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_sentences)
         self.answer_policy = AnswerPolicy()
         self._retriever: Retriever | None = None
@@ -42,10 +49,14 @@ class Engine:
     # -- the index --
 
     def load(self) -> None:
-        """Load (or reload) the live index from the data directory."""
-        snapshot = open_index(self.settings.data_dir)
+        """Load (or reload) the live index from the backend."""
+        snapshot = self.backend.open_snapshot()
         expected = expected_manifest(self.encoder.name, self.encoder.dimension, self.config)
-        check_compatible(snapshot.manifest, expected, self.settings.data_dir)
+        try:
+            check_compatible(snapshot.manifest, expected, self.backend.location)
+        except BaseException:
+            snapshot.close()
+            raise
         with self._swap:
             self._retriever = Retriever(snapshot, self.encoder)
 
@@ -62,9 +73,9 @@ class Engine:
     def index_corpus(self, corpus: Corpus, *, rebuild: bool = False,
                      progress: IndexProgress | None = None) -> IndexReport:
         """Make the index reflect exactly ``corpus``, then serve it."""
-        report = update_index(self.settings.data_dir, corpus, self.encoder, self.config,
+        report = update_index(self.backend, corpus, self.encoder, self.config,
                               rebuild=rebuild, batch_size=self.settings.encode_batch_size,
-                              progress=progress, ann_min_vectors=self.settings.ann_min_chunks)
+                              progress=progress)
         if report.changed_anything or self._retriever is None:
             self.load()
         return report
@@ -100,7 +111,7 @@ class Engine:
         names the closest titles when nothing matches)."""
         snapshot = self._current().snapshot
         listed = find_article(snapshot.articles, ref)
-        return snapshot.store.article(listed.id) or listed
+        return snapshot.article(listed.id) or listed
 
     def suggest_articles(self, text: str, limit: int = 25) -> list[Article]:
         """Articles whose titles match partial ``text`` best (newest first when it is empty)."""
@@ -116,11 +127,43 @@ class Engine:
         return summarize_topic(query, self.search(query, passages), self.encoder)
 
     def status(self) -> IndexStatus:
-        snapshot = self._current().snapshot
-        m = snapshot.manifest
-        return IndexStatus(
-            articles=int(m["articles"]), chunks=int(m["chunks"]), model=m["model"],
-            dimension=int(m["dimension"]), chunk_tokens=int(m["chunk_tokens"]),
-            overlap_sentences=int(m["overlap_sentences"]), built_at=m["built_at"],
-            generation=snapshot.path.name, path=str(snapshot.path),
-        )
+        """The served index: size, model, chunking, build time."""
+        return _status_of(self._current().snapshot)
+
+    # -- the live index as stored, whatever settings it was built with (for an admin) --
+
+    def check_index(self) -> None:
+        """Open the live index and close it again: IndexMissingError when there is none,
+        IndexCorruptError when it is damaged. Unlike ``load``, other settings are no error."""
+        with self._live():
+            pass
+
+    def live_status(self) -> IndexStatus:
+        """The live index's status as stored, read afresh (even when built with other
+        settings, which ``load`` and ``status`` refuse)."""
+        with self._live() as snapshot:
+            return _status_of(snapshot)
+
+    def live_articles(self) -> list[Article]:
+        """Every article of the live index, whole (text included), newest first, read afresh
+        and whatever settings it was built with."""
+        with self._live() as snapshot:
+            return [snapshot.article(a.id) or a for a in snapshot.articles]
+
+    @contextmanager
+    def _live(self) -> Iterator[SearchSnapshot]:
+        snapshot = self.backend.open_snapshot()
+        try:
+            yield snapshot
+        finally:
+            snapshot.close()
+
+
+def _status_of(snapshot: SearchSnapshot) -> IndexStatus:
+    m = snapshot.manifest
+    return IndexStatus(
+        articles=int(m["articles"]), chunks=int(m["chunks"]), model=m["model"],
+        dimension=int(m["dimension"]), chunk_tokens=int(m["chunk_tokens"]),
+        overlap_sentences=int(m["overlap_sentences"]), built_at=m["built_at"],
+        generation=snapshot.name, path=snapshot.location,
+    )

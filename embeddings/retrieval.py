@@ -14,7 +14,7 @@ import numpy as np
 
 from embeddings.encoders import Encoder
 from embeddings.errors import QueryError
-from embeddings.index.generations import IndexSnapshot
+from embeddings.index.backend import SearchSnapshot
 from embeddings.models import Hit
 from embeddings.settings import RetrievalMode
 from embeddings.text import MAX_QUESTION_CHARS
@@ -46,9 +46,10 @@ def clean_query(query: str) -> str:
 
 
 class Retriever:
-    """Searches one index snapshot with one encoder; safe to share between threads."""
+    """Searches one index snapshot (any ``SearchSnapshot``) with one encoder; safe to share
+    between threads."""
 
-    def __init__(self, snapshot: IndexSnapshot, encoder: Encoder, *, depth: int = 50, cache_size: int = 1024) -> None:
+    def __init__(self, snapshot: SearchSnapshot, encoder: Encoder, *, depth: int = 50, cache_size: int = 1024) -> None:
         self.snapshot = snapshot
         self.encoder = encoder
         self.depth = depth
@@ -64,7 +65,7 @@ class Retriever:
         depth = max(self.depth, 4 * k)
         dense = self._dense(query, depth) if mode != "bm25" else []
         with stage("bm25"):
-            lexical = self.snapshot.lexical.search(query, depth) if mode != "dense" else []
+            lexical = self.snapshot.lexical_candidates(query, depth) if mode != "dense" else []
         with stage("fusion"):  # including fetching the passages and collapsing duplicates
             return self._hits(_fuse(dense, lexical), k)
 
@@ -91,13 +92,13 @@ class Retriever:
     def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:
         vector = self.embed_query(query)
         with stage("dense"):
-            return self.snapshot.vectors.search(vector, depth)
+            return self.snapshot.dense_candidates(vector, depth)
 
     def _hits(self, candidates: list[_Candidate], k: int) -> list[Hit]:
         hits: list[Hit] = []
         seen: list[set[str]] = []
         pool = candidates[: max(3 * k, k + 10)]
-        rows = self.snapshot.store.chunks(c.chunk_id for c in pool)
+        rows = self.snapshot.chunks(c.chunk_id for c in pool)
         for cand in pool:
             if cand.chunk_id not in rows:
                 continue

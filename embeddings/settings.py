@@ -15,6 +15,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 EncoderBackend = Literal["onnx-int8", "onnx", "torch"]
+SearchBackendKind = Literal["local"]  # see embeddings.index.factory
 
 
 class EngineSettings(BaseSettings):
@@ -25,6 +26,7 @@ class EngineSettings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Where the index lives.")
+    search_backend: SearchBackendKind = Field("local", description="Where chunks are kept and searched.")
     seeds_dir: Path = Field(Path("seeds"), description="The article folder to index.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers name or path.")
     encoder_backend: EncoderBackend = Field("onnx-int8", description="How the model runs on the CPU.")

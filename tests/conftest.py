@@ -81,3 +81,18 @@ def make_engine(tmp_path: Path, encoder):
         return Engine(settings, encoder)
 
     return build
+
+
+def open_live(data_dir: Path):
+    """The live generation of ``data_dir``, loaded by the local backend (a ``LocalSnapshot``)."""
+    from embeddings.index.local import LocalBackend
+
+    return LocalBackend(data_dir).open_snapshot()
+
+
+def update_folder(data_dir: Path, corpus, encoder, config, **options):
+    """``update_index`` into the local backend over ``data_dir``, writing ``encoder``'s vectors."""
+    from embeddings.index.indexer import update_index
+    from embeddings.index.local import LocalBackend
+
+    return update_index(LocalBackend(data_dir, probe_encoder=encoder), corpus, encoder, config, **options)

@@ -4,19 +4,22 @@ a ``SearchBackend`` and the ``GenerationWriter`` it opens. Today's implementatio
 files (``embeddings.index.local``: FAISS + bm25s + SQLite generations); a database backend is
 one more module implementing these three protocols, chosen in ``embeddings.index.factory``.
 
-Every method here is what the engine already uses: nothing is speculative.
+Every method here is what the engine already uses: nothing is speculative. The protocols are
+``runtime_checkable``, so an implementation can be checked with ``isinstance`` (which sees the
+names only, not the signatures).
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from embeddings.models import Article, Chunk
 
 
+@runtime_checkable
 class TermAnalyzer(Protocol):
     """The lexical side's view of text, used by the answer layer to weigh a question's words:
     the same terms and idf the lexical search scores with."""
@@ -34,6 +37,7 @@ class TermAnalyzer(Protocol):
         ...
 
 
+@runtime_checkable
 class SearchSnapshot(Protocol):
     """One read-only version of the corpus: every query of a request sees the same one, and
     it stays valid while a writer publishes the next. Safe to share between threads."""
@@ -89,6 +93,7 @@ class SearchSnapshot(Protocol):
         ...
 
 
+@runtime_checkable
 class GenerationWriter(Protocol):
     """The next version of the corpus, being written: it starts as a copy of the live one (or
     empty on a rebuild) and becomes live at once and whole on ``publish``, or never."""
@@ -111,8 +116,15 @@ class GenerationWriter(Protocol):
         ...
 
 
+@runtime_checkable
 class SearchBackend(Protocol):
     """Where the corpus is kept: opens the live version for readers and writes the next one."""
+
+    @property
+    def location(self) -> str:
+        """Where it lives, for an admin and for error messages (a folder, a database without
+        its password)."""
+        ...
 
     def live_manifest(self) -> dict[str, Any] | None:
         """The live version's manifest, or None when there is none yet."""

@@ -1,4 +1,6 @@
-"""The index on disk: generations, the CURRENT pointer, the manifest, and loading a snapshot.
+"""The local index on disk, at the lowest level: generations, the CURRENT pointer, the manifest,
+fsync, the writer lock and the clean-up of failed writes (``local`` builds on these; it alone
+writes and loads generations).
 
 Layout under the data directory::
 
@@ -17,21 +19,20 @@ whole index.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import gc
 import json
 import logging
 import os
 import shutil
-import sqlite3
-from dataclasses import dataclass
-from functools import cached_property
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
+from embeddings.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexWriteError, NewsbotError
 from embeddings.ingest.chunking import ChunkingConfig
-from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from embeddings.index.lexical import LexicalIndex
-from embeddings.models import Article
-from embeddings.index.store import MetadataStore
-from embeddings.index.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ STORE = "store.sqlite"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 REBUILD_HINT = "Rebuild it with `newsbot index --rebuild`."
+_LOCK = ".lock"
 
 
 def expected_manifest(model: str, dimension: int, config: ChunkingConfig) -> dict:
@@ -57,7 +59,7 @@ def expected_manifest(model: str, dimension: int, config: ChunkingConfig) -> dic
     }
 
 
-def check_compatible(manifest: dict, expected: dict, where: Path) -> None:
+def check_compatible(manifest: dict, expected: dict, where: Path | str) -> None:
     """Raise IndexMismatchError, saying what differs and how to rebuild, unless they match."""
     diffs = [f"{k} {manifest.get(k)!r} (this run: {v!r})" for k, v in expected.items() if manifest.get(k) != v]
     if diffs:
@@ -95,71 +97,6 @@ def read_manifest(generation: Path) -> dict:
     return manifest
 
 
-@dataclass(frozen=True)
-class IndexSnapshot:
-    """One loaded, read-only generation: shared by every query until a reload swaps it."""
-
-    path: Path
-    manifest: dict
-    store: MetadataStore
-    vectors: VectorIndex
-    lexical: LexicalIndex
-
-    @cached_property
-    def articles(self) -> tuple[Article, ...]:
-        """Every article of this generation, newest first, without their text (read once,
-        then shared; ``store.article(id)`` has the whole article)."""
-        return tuple(self.store.articles(with_text=False))
-
-    @property
-    def analyzer(self) -> LexicalIndex:
-        """The lexical side's terms and idf (``backend.TermAnalyzer``)."""
-        return self.lexical
-
-    def close(self) -> None:
-        self.store.close()
-
-
-def open_index(data_dir: Path) -> IndexSnapshot:
-    """Load the live generation of ``data_dir``; raise a user-fit error when there is none,
-    or when a file of it is damaged (naming the file and the rebuild command)."""
-    generation = current_generation(data_dir) if data_dir.is_dir() else None
-    if generation is None:
-        raise IndexMissingError(f"There is no index in {data_dir} yet. Build it with `newsbot index`.")
-    manifest = read_manifest(generation)
-    store = _load_part(generation / STORE, lambda p: _open_store(p))
-    vectors = _load_part(generation / VECTORS, lambda p: VectorIndex.load(p, mmap=True))
-    lexical = _load_part(generation / BM25_DIR, LexicalIndex.load)
-    _check_counts(generation, manifest, store, vectors, lexical)
-    return IndexSnapshot(generation, manifest, store, vectors, lexical)
-
-
-def _open_store(path: Path) -> MetadataStore:
-    if not path.is_file():
-        raise FileNotFoundError(f"missing file {path.name}")
-    store = MetadataStore(path, readonly=True)
-    store.count("chunks")  # touch the file now, so damage shows at load time
-    return store
-
-
-def _load_part(path: Path, loader):
-    try:
-        return loader(path)
-    # EOFError: a truncated .npy; TypeError/AttributeError: JSON of the wrong shape under bm25/.
-    except (OSError, RuntimeError, ValueError, KeyError, EOFError, TypeError, AttributeError,
-            sqlite3.DatabaseError) as exc:
-        raise IndexCorruptError(f"The index file {path} is damaged or missing ({exc}). {REBUILD_HINT}") from exc
-
-
-def _check_counts(generation: Path, manifest: dict, store, vectors, lexical) -> None:
-    counts = {"manifest": manifest.get("chunks"), STORE: store.count("chunks"),
-              VECTORS: len(vectors), BM25_DIR: len(lexical)}
-    if len(set(counts.values())) != 1:
-        raise IndexCorruptError(
-            f"The index in {generation} is inconsistent (chunk counts {counts}). {REBUILD_HINT}"
-        )
-
-
 def fsync_tree(root: Path) -> None:
     """Flush every file and folder under ``root`` (and root itself) to disk."""
     for folder, _, files in os.walk(root):
@@ -187,7 +124,7 @@ def switch_current(data_dir: Path, generation: Path) -> None:
     _fsync_path(data_dir, os.O_RDONLY | os.O_DIRECTORY)
 
 
-def prune_generations(data_dir: Path, keep: Path) -> None:
+def prune_generations(data_dir: Path, keep: Path | None) -> None:
     """Remove unfinished writes and every generation but ``keep`` and the one before it
     (kept so that a process still reading it is not cut off mid-query)."""
     for tmp in data_dir.glob(".tmp-*"):
@@ -197,3 +134,72 @@ def prune_generations(data_dir: Path, keep: Path) -> None:
         # The manifest goes first: a half-deleted folder must never look complete.
         (old / MANIFEST).unlink(missing_ok=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """Hold the one writer's lock of ``data_dir``; IndexBusyError when another run has it."""
+    with open(data_dir / _LOCK, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(
+                "The index is being updated by another run right now; try again when it finishes."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def storage_faults(data_dir: Path) -> Iterator[None]:
+    """Turn a refused write (disk full, read-only, ...) into IndexWriteError; other errors pass."""
+    try:
+        yield
+    except NewsbotError:
+        raise
+    except Exception as exc:
+        _raise_as(IndexWriteError.from_exception(exc, data_dir), exc)
+
+
+@contextlib.contextmanager
+def cleanup_on_failure(data_dir: Path) -> Iterator[None]:
+    """On a failed write, remove this run's unfinished folders (the caller holds the writer
+    lock, so they are ours) and leave CURRENT naming the previous generation."""
+    generations = set(data_dir.glob("gen-*"))
+    try:
+        yield
+    except NewsbotError:
+        raise
+    except Exception as exc:
+        # Read the fault before cleaning up: a full disk is only full until the cleanup.
+        fault = IndexWriteError.from_exception(exc, data_dir)
+        # Drop what the failed write's frames still hold (e.g. an SQLite connection to a file
+        # in the folder below): else its space stays taken and the mount stays busy.
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
+        _remove_unfinished(data_dir, generations)
+        _raise_as(fault, exc)
+
+
+def _raise_as(fault: IndexWriteError | None, exc: Exception) -> NoReturn:
+    """Raise ``fault`` (from ``exc``), or ``exc`` itself when it was not a refused write."""
+    if fault is None:
+        raise exc
+    raise fault from exc
+
+
+def _remove_unfinished(data_dir: Path, before: set[Path]) -> None:
+    try:
+        live = current_generation(data_dir)
+    except NewsbotError:
+        live = None
+    for leftover in data_dir.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for new in set(data_dir.glob("gen-*")) - before - {live}:
+        with contextlib.suppress(OSError):  # never leave a half-deleted one complete
+            (new / MANIFEST).unlink(missing_ok=True)
+        shutil.rmtree(new, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (data_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)

@@ -15,8 +15,8 @@ import pytest
 
 from embeddings.ingest.chunking import ChunkingConfig
 from embeddings.ingest.corpus import read_corpus
-from embeddings.index.generations import open_index
-from embeddings.index.indexer import update_index
+
+from ..conftest import open_live, update_folder
 
 TOPICS = ["harbour", "railway", "hospital", "library", "stadium", "airport", "museum", "school"]
 
@@ -64,13 +64,13 @@ def test_killing_the_indexer_never_breaks_the_live_index(tmp_path, encoder):
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     seeds.mkdir()
     write_articles(seeds, 0, 10)
-    update_index(data, read_corpus(seeds), encoder, ChunkingConfig())
+    update_folder(data, read_corpus(seeds), encoder, ChunkingConfig())
     write_articles(seeds, 10, 40)  # the next run has 40 new articles to embed and write
 
     rng = random.Random(int(os.environ.get("NEWSBOT_CRASH_SEED", "20261127")))
     for attempt in range(6):
         moment = kill_at(index_process(tmp_path), data, rng)
-        snapshot = open_index(data)  # must load, whatever the moment
+        snapshot = open_live(data)  # must load, whatever the moment
         articles = snapshot.manifest["articles"]
         print(f"attempt {attempt}: killed {moment}; live index has {articles} articles")
         assert articles in (10, 50), f"attempt {attempt} killed {moment}: {articles} articles"
@@ -80,5 +80,5 @@ def test_killing_the_indexer_never_breaks_the_live_index(tmp_path, encoder):
 
     finished = index_process(tmp_path)
     assert finished.wait(timeout=300) == 0, finished.stderr.read().decode()
-    assert open_index(data).manifest["articles"] == 50
+    assert open_live(data).manifest["articles"] == 50
     assert not list(data.glob(".tmp-*"))

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from embeddings.errors import IndexCorruptError, IndexWriteError
-from embeddings.index.generations import BM25_DIR, CURRENT, MANIFEST, STORE, VECTORS, open_index
+from embeddings.index.generations import BM25_DIR, CURRENT, MANIFEST, STORE, VECTORS
 
-from ..conftest import SEED
+from ..conftest import SEED, open_live
 from .test_crash_safety import write_articles
 
 NEWSBOT = [sys.executable, "-c", "from bot.cli import main; main()"]
@@ -109,10 +109,10 @@ def test_every_damaged_index_file_is_an_index_corrupt_error_naming_it(workdir, h
     for name in files:
         damage(data / name, how)
         with pytest.raises(IndexCorruptError) as caught:  # a NewsbotError: one line from the CLI
-            open_index(data).close()
+            open_live(data).close()
         assert shown_name(name) in str(caught.value) and "newsbot index --rebuild" in str(caught.value)
         (data / name).write_bytes(backup[name])
-    open_index(data).close()
+    open_live(data).close()
 
 
 def test_every_truncated_index_file_stops_status_with_one_line_naming_it(workdir):
@@ -227,7 +227,7 @@ def assert_old_index_serves(engine, data: Path, before: dict[str, bytes]) -> Non
     answer = engine.answer("How many contractors were involved in the railway project number 1?")
     assert answer.answered and "railway" in answer.sources[0].title.lower()
     assert len(engine.articles()) == 5
-    loaded = open_index(data)  # and a fresh process would load the same whole index
+    loaded = open_live(data)  # and a fresh process would load the same whole index
     assert loaded.manifest["articles"] == 5
     loaded.close()
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.index.generations import open_index
-
+from ..conftest import open_live
 from .test_crash_safety import write_articles
 
 # What /reload does, minus Discord: the CLI's composition root builds the engine, the bot's
@@ -89,7 +88,7 @@ def corpus_ids(seeds: Path) -> frozenset[str]:
 
 def check_live_index(data: Path, engine, allowed: list[frozenset[str]], label: str) -> frozenset[str]:
     """The live index loads whole, holds one of the allowed corpora, and answers."""
-    snapshot = open_index(data)
+    snapshot = open_live(data)
     try:
         ids = frozenset(a.id for a in snapshot.articles)
         assert ids in allowed, f"{label}: the index holds neither corpus ({len(ids)} articles)"
