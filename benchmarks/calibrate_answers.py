@@ -53,8 +53,10 @@ def _threshold_table(engine, present, heldout, default_threshold) -> None:
         wrong = sum(c < t for c in kept) / len(kept)
         right = sum(c < t for c in held) / max(1, len(held))
         mark = "  <- default" if abs(t - default_threshold) < 1e-9 else ""
-        print(f"  threshold {t:.2f}: held-out refused {right:.3f}, present refused {wrong:.3f}, "
-              f"balanced accuracy {(right + 1 - wrong) / 2:.3f}{mark}")
+        print(
+            f"  threshold {t:.2f}: held-out refused {right:.3f}, present refused {wrong:.3f}, "
+            f"balanced accuracy {(right + 1 - wrong) / 2:.3f}{mark}"
+        )
 
 
 if __name__ == "__main__":

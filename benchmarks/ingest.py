@@ -30,9 +30,9 @@ def folder_mb(path: Path) -> float:
 
 
 def child(backend: str, articles: int, cache: Path) -> dict:
-    from embeddings.ingest.chunking import chunk_article
     from embeddings.encoders import load_encoder
     from embeddings.engine import Engine
+    from embeddings.ingest.chunking import chunk_article
     from embeddings.models import Corpus
     from embeddings.settings import EngineSettings
 
@@ -52,13 +52,19 @@ def child(backend: str, articles: int, cache: Path) -> dict:
         embed_s = time.perf_counter() - started
         again = engine.index_corpus(corpus)
         return {
-            "backend": backend, "variant": getattr(encoder, "variant", backend), "model_load_s": round(load_s, 2),
-            "articles": len(corpus.articles), "chunks": report.chunks_embedded,
+            "backend": backend,
+            "variant": getattr(encoder, "variant", backend),
+            "model_load_s": round(load_s, 2),
+            "articles": len(corpus.articles),
+            "chunks": report.chunks_embedded,
             "tokens": sum(c.tokens for c in chunks),
-            "index_s": round(index_s, 2), "index_chunks_per_s": round(report.chunks_embedded / index_s, 1),
-            "embed_s": round(embed_s, 2), "embed_chunks_per_s": round(len(chunks) / embed_s, 1),
+            "index_s": round(index_s, 2),
+            "index_chunks_per_s": round(report.chunks_embedded / index_s, 1),
+            "embed_s": round(embed_s, 2),
+            "embed_chunks_per_s": round(len(chunks) / embed_s, 1),
             "embed_tokens_per_s": round(sum(c.tokens for c in chunks) / embed_s),
-            "reindex_unchanged_embedded": again.chunks_embedded, "reindex_unchanged_s": round(again.seconds, 2),
+            "reindex_unchanged_embedded": again.chunks_embedded,
+            "reindex_unchanged_s": round(again.seconds, 2),
             "index_mb": folder_mb(Path(engine.status().path)),
             "peak_rss_mb": memory()["peak_mb"],
         }
@@ -67,8 +73,22 @@ def child(backend: str, articles: int, cache: Path) -> dict:
 def run(articles: int, backends: tuple[str, ...], cache: Path, log=print) -> list[dict]:
     rows = []
     for backend in backends:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.ingest", "--child", backend, "--articles", str(articles),
-                              "--cache", str(cache)], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.ingest",
+                "--child",
+                backend,
+                "--articles",
+                str(articles),
+                "--cache",
+                str(cache),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
         if out.returncode:
             raise SystemExit(f"{backend} failed:\n{out.stderr[-3000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -92,10 +112,12 @@ def main() -> None:
         print(json.dumps(child(args.child, args.articles, args.cache)))
         return
     for row in run(args.articles, tuple(args.backends), args.cache):
-        print(f"{row['backend']:>10}: embed {row['embed_chunks_per_s']:6.1f} chunks/s "
-              f"({row['embed_tokens_per_s']:,} tokens/s, ×{row.get('embed_speedup', 1):.2f}), "
-              f"index {row['index_chunks_per_s']:6.1f} chunks/s (×{row.get('index_speedup', 1):.2f}), "
-              f"peak RSS {row['peak_rss_mb']} MB, index {row['index_mb']} MB")
+        print(
+            f"{row['backend']:>10}: embed {row['embed_chunks_per_s']:6.1f} chunks/s "
+            f"({row['embed_tokens_per_s']:,} tokens/s, ×{row.get('embed_speedup', 1):.2f}), "
+            f"index {row['index_chunks_per_s']:6.1f} chunks/s (×{row.get('index_speedup', 1):.2f}), "
+            f"peak RSS {row['peak_rss_mb']} MB, index {row['index_mb']} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,12 @@ def memory() -> dict[str, int]:
         key, _, value = line.partition(":")
         if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
             fields[key] = int(value.split()[0]) // 1024
-    return {"rss_mb": fields["VmRSS"], "anon_mb": fields["RssAnon"], "file_mb": fields["RssFile"],
-            "peak_mb": fields["VmHWM"]}
+    return {
+        "rss_mb": fields["VmRSS"],
+        "anon_mb": fields["RssAnon"],
+        "file_mb": fields["RssFile"],
+        "peak_mb": fields["VmHWM"],
+    }
 
 
 def hit(hit, question: Question) -> bool:
@@ -91,12 +95,19 @@ def exact_check(engine: Engine, questions: list[Question]) -> dict:
     overlap, exact_ms, ivf_ms = [], [], []
     for q in questions:
         v = retriever.embed_query(q.text)
-        t = time.perf_counter(); a = {i for i, _ in ivf.search(v, 10)}; ivf_ms.append(time.perf_counter() - t)
-        t = time.perf_counter(); b = {i for i, _ in exact.search(v, 10)}; exact_ms.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        a = {i for i, _ in ivf.search(v, 10)}
+        ivf_ms.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b = {i for i, _ in exact.search(v, 10)}
+        exact_ms.append(time.perf_counter() - t)
         overlap.append(len(a & b) / 10)
-    result = {"ann_recall_at_10_vs_exact": round(float(np.mean(overlap)), 4),
-              "dense_ms_ivf": percentiles(ivf_ms), "dense_ms_exact": percentiles(exact_ms),
-              "recall_at_10_ivf": recall_at_10(engine, questions)}
+    result = {
+        "ann_recall_at_10_vs_exact": round(float(np.mean(overlap)), 4),
+        "dense_ms_ivf": percentiles(ivf_ms),
+        "dense_ms_exact": percentiles(exact_ms),
+        "recall_at_10_ivf": recall_at_10(engine, questions),
+    }
     # The same snapshot with exact dense search, served the way Engine.load serves one.
     engine._retriever = Retriever(dataclasses.replace(snapshot, vectors=exact), engine.encoder)
     result["recall_at_10_exact"] = recall_at_10(engine, questions)
@@ -114,8 +125,11 @@ def main() -> None:
     started = time.perf_counter()
     rows = json.loads(args.questions.read_text())
     questions = [Question(r["id"], r["text"], tuple(r["answers"]), r["article_id"]) for r in rows]
-    settings = EngineSettings(_env_file=None, data_dir=args.data_dir,
-                              model_cache_dir=Path(os.environ.get("NEWSBOT_MODEL_CACHE_DIR", "data/models")))
+    settings = EngineSettings(
+        _env_file=None,
+        data_dir=args.data_dir,
+        model_cache_dir=Path(os.environ.get("NEWSBOT_MODEL_CACHE_DIR", "data/models")),
+    )
     engine = Engine(settings, load_encoder(settings))
     engine.answer(questions[0].text)
     first_answer_s = time.perf_counter() - started
@@ -123,10 +137,16 @@ def main() -> None:
     for q in questions[1 : 1 + args.warmup]:
         engine.answer(q.text)
     measured = questions[1 + args.warmup : 1 + args.warmup + args.queries]
-    result = {"chunks": engine.status().chunks, "vector_index": engine._current().snapshot.manifest.get("vector_index"),
-              "in_process_first_answer_s": round(first_answer_s, 2), "memory_after_load": after_load,
-              "latency_ms": time_answers(engine, measured), "memory_after_queries": memory(),
-              "faiss_threads": faiss.omp_get_max_threads(), "queries": len(measured)}
+    result = {
+        "chunks": engine.status().chunks,
+        "vector_index": engine._current().snapshot.manifest.get("vector_index"),
+        "in_process_first_answer_s": round(first_answer_s, 2),
+        "memory_after_load": after_load,
+        "latency_ms": time_answers(engine, measured),
+        "memory_after_queries": memory(),
+        "faiss_threads": faiss.omp_get_max_threads(),
+        "queries": len(measured),
+    }
     if args.exact_check and result["vector_index"] and result["vector_index"]["kind"] == "ivf":
         result.update(exact_check(engine, measured))
     print(json.dumps(result))

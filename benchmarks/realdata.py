@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.evaluation import Question, load_squad
+from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.models import Article, Chunk
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -46,8 +46,18 @@ def read_wikinews(path: Path = WIKINEWS, limit: int | None = None) -> list[Artic
             row = json.loads(line)
             text = row["text"].strip()
             digest = hashlib.sha256(f"{row['title']}\x1f{text}".encode()).hexdigest()
-            articles.append(Article(row["id"], row["title"], text, path.name, digest,
-                                    published=row.get("published"), source=row.get("source"), url=row.get("url")))
+            articles.append(
+                Article(
+                    row["id"],
+                    row["title"],
+                    text,
+                    path.name,
+                    digest,
+                    published=row.get("published"),
+                    source=row.get("source"),
+                    url=row.get("url"),
+                )
+            )
             if limit and len(articles) >= limit:
                 break
     return articles
@@ -56,8 +66,9 @@ def read_wikinews(path: Path = WIKINEWS, limit: int | None = None) -> list[Artic
 def read_qa(path: Path, prefix: str) -> tuple[list[Article], list[Question]]:
     """A SQuAD-format file's articles and questions, ids prefixed so that files do not collide."""
     data = load_squad(path)
-    articles = [Article(f"{prefix}-{a.id}", a.title, a.text, a.path, a.content_hash, source=a.source)
-                for a in data.articles]
+    articles = [
+        Article(f"{prefix}-{a.id}", a.title, a.text, a.path, a.content_hash, source=a.source) for a in data.articles
+    ]
     questions = [Question(q.id, q.text, q.answers, f"{prefix}-{q.article_id}") for q in data.questions]
     return articles, questions
 
@@ -75,7 +86,9 @@ def load_real(cache_dir: Path, encoder, *, config: ChunkingConfig = ChunkingConf
     started = time.perf_counter()
     chunks = tuple(tuple(chunk_article(a, encoder, config)) for a in articles)
     texts = [c.embed_text for per in chunks for c in per]
-    log(f"chunked {len(articles):,} articles into {len(texts):,} chunks in {time.perf_counter() - started:.0f} s; embedding")
+    log(
+        f"chunked {len(articles):,} articles into {len(texts):,} chunks in {time.perf_counter() - started:.0f} s; embedding"
+    )
     started = time.perf_counter()
     vectors = encoder.encode(texts, batch_size=32)
     log(f"embedded {len(texts):,} chunks in {time.perf_counter() - started:.0f} s")

@@ -36,20 +36,35 @@ PLOT = Path("docs/benchmarks.png")
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     import faiss
     import onnxruntime
     import torch
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "faiss": faiss.__version__,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "faiss": faiss.__version__,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
 
 
 def questions_file(real, present: set[str], path: Path, limit: int) -> Path:
-    rows = [{"id": q.id, "text": q.text, "answers": list(q.answers), "article_id": q.article_id}
-            for q in real.questions if q.article_id in present]
+    rows = [
+        {"id": q.id, "text": q.text, "answers": list(q.answers), "article_id": q.article_id}
+        for q in real.questions
+        if q.article_id in present
+    ]
     # Spread over articles, not the first few: every 7th question, then wrap.
     rows = (rows[::7] + rows[3::7])[:limit]
     path.write_text(json.dumps(rows))
@@ -69,26 +84,49 @@ def scale_point(real, size: int, args, cache: Path, encoder) -> dict:
     finally:
         snapshot.close()
     qfile = questions_file(real, present, ROOT / f"questions-{size}.json", args.queries + 40)
-    out = subprocess.run([sys.executable, "-m", "benchmarks.probe", str(data_dir), str(qfile),
-                          "--queries", str(args.queries), "--exact-check"],
-                         capture_output=True, text=True, env={**os.environ, "NEWSBOT_MODEL_CACHE_DIR": str(cache)})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.probe",
+            str(data_dir),
+            str(qfile),
+            "--queries",
+            str(args.queries),
+            "--exact-check",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NEWSBOT_MODEL_CACHE_DIR": str(cache)},
+    )
     if out.returncode:
         raise SystemExit(f"probe at {size} failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     files = {p.name: folder_mb(p) if p.is_dir() else round(p.stat().st_size / 2**20, 1) for p in generation.iterdir()}
-    return {"target": size, "built": built, "disk_mb": round(sum(files.values()), 1), "disk_files_mb": files,
-            "manifest_chunks": manifest["chunks"], **result}
+    return {
+        "target": size,
+        "built": built,
+        "disk_mb": round(sum(files.values()), 1),
+        "disk_files_mb": files,
+        "manifest_chunks": manifest["chunks"],
+        **result,
+    }
 
 
 def startup(size: int, question: str, cache: Path, runs: int = 3) -> dict:
     """Wall time of ``newsbot ask`` (a new process: imports, model, index, one answer, exit)."""
-    env = {**os.environ, "NEWSBOT_DATA_DIR": str(ROOT / f"scale-{size}"), "NEWSBOT_MODEL_CACHE_DIR": str(cache),
-           "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "NEWSBOT_DATA_DIR": str(ROOT / f"scale-{size}"),
+        "NEWSBOT_MODEL_CACHE_DIR": str(cache),
+        "HF_HUB_OFFLINE": "1",
+    }
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        out = subprocess.run([str(Path(sys.executable).parent / "newsbot"), "ask", question],
-                             capture_output=True, text=True, env=env)
+        out = subprocess.run(
+            [str(Path(sys.executable).parent / "newsbot"), "ask", question], capture_output=True, text=True, env=env
+        )
         times.append(time.perf_counter() - started)
         if out.returncode:
             raise SystemExit(f"newsbot ask failed at {size}:\n{out.stderr[-2000:]}")
@@ -104,14 +142,18 @@ def plot(points: list[dict], path: Path) -> None:
     sizes = [p["chunks"] for p in points]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for key, label in (("p50", "p50"), ("p95", "p95")):
-        left.plot(sizes, [p["latency_ms"]["total"][key] for p in points], marker="o", label=f"answer, end to end, {label}")
+        left.plot(
+            sizes, [p["latency_ms"]["total"][key] for p in points], marker="o", label=f"answer, end to end, {label}"
+        )
     left.plot(sizes, [p["latency_ms"]["dense"]["p50"] for p in points], marker=".", ls="--", label="dense search p50")
     left.plot(sizes, [p["latency_ms"]["bm25"]["p50"] for p in points], marker=".", ls="--", label="BM25 p50")
     left.set(xscale="log", xlabel="chunks in the index", ylabel="milliseconds", title="Query latency (2-core CPU)")
     left.grid(alpha=0.3)
     left.legend(fontsize=8)
     right.plot(sizes, [p["memory_after_queries"]["rss_mb"] for p in points], marker="o", label="RSS")
-    right.plot(sizes, [p["memory_after_queries"]["anon_mb"] for p in points], marker="o", label="anonymous (own) memory")
+    right.plot(
+        sizes, [p["memory_after_queries"]["anon_mb"] for p in points], marker="o", label="anonymous (own) memory"
+    )
     right.plot(sizes, [p["disk_mb"] for p in points], marker="s", ls=":", label="index on disk")
     right.axhline(2048, color="grey", lw=0.8, ls="--", label="2 GB target")
     right.set(xscale="log", xlabel="chunks in the index", ylabel="MiB", title="Memory after the queries, and disk")
@@ -136,14 +178,20 @@ def targets(results: dict) -> list[str]:
         if p["target"] == 100_000:
             line += f" (targets 15 / 40: ×{total['p50'] / 15:.2f} / ×{total['p95'] / 40:.2f})"
         if p["target"] == 1_000_000:
-            line += (f" (target p50 30: ×{total['p50'] / 30:.2f}); RSS {p['memory_after_queries']['rss_mb']} MB, "
-                     f"anonymous {p['memory_after_queries']['anon_mb']} MB (target 2048)")
+            line += (
+                f" (target p50 30: ×{total['p50'] / 30:.2f}); RSS {p['memory_after_queries']['rss_mb']} MB, "
+                f"anonymous {p['memory_after_queries']['anon_mb']} MB (target 2048)"
+            )
         if "ann_recall_at_10_vs_exact" in p:
-            line += (f"; IVF recall@10 vs exact {p['ann_recall_at_10_vs_exact']}, task recall@10 "
-                     f"{p['recall_at_10_ivf']} vs {p['recall_at_10_exact']} exact")
+            line += (
+                f"; IVF recall@10 vs exact {p['ann_recall_at_10_vs_exact']}, task recall@10 "
+                f"{p['recall_at_10_ivf']} vs {p['recall_at_10_exact']} exact"
+            )
         lines.append(line)
     for s in results.get("startup", []):
-        lines.append(f"start-up to first answer at {s['size']:,} chunks: {s['median_s']} s (target 5 s: ×{s['median_s'] / 5:.2f})")
+        lines.append(
+            f"start-up to first answer at {s['size']:,} chunks: {s['median_s']} s (target 5 s: ×{s['median_s'] / 5:.2f})"
+        )
     return lines
 
 
@@ -166,7 +214,11 @@ def main() -> None:
         results_path.write_text(json.dumps(results, indent=2) + "\n")
     encoder = load_encoder(EngineSettings(_env_file=None, model_cache_dir=cache))
     real = load_real(ROOT, encoder)
-    results["real_corpus"] = {"articles": len(real.articles), "chunks": real.chunk_count, "questions": len(real.questions)}
+    results["real_corpus"] = {
+        "articles": len(real.articles),
+        "chunks": real.chunk_count,
+        "questions": len(real.questions),
+    }
     results["scale"] = []
     for size in args.sizes:
         results["scale"].append(scale_point(real, size, args, cache, encoder))

@@ -42,8 +42,16 @@ def _order(real: RealCorpus) -> list[int]:
     return sorted(range(len(real.articles)), key=lambda i: (rank.get(real.articles[i].id.split("-")[0], 2), i))
 
 
-def build_scaled(real: RealCorpus, target: int, data_dir: Path, *, encoder, seed: int = 0,
-                 ann_min_vectors: int = ANN_MIN_VECTORS, log=print) -> dict:
+def build_scaled(
+    real: RealCorpus,
+    target: int,
+    data_dir: Path,
+    *,
+    encoder,
+    seed: int = 0,
+    ann_min_vectors: int = ANN_MIN_VECTORS,
+    log=print,
+) -> dict:
     """Write a generation of about ``target`` chunks into ``data_dir`` and make it live.
     Returns what was built (counts, copies, seconds per step)."""
     backend = LocalBackend(data_dir, ann_min_vectors=ann_min_vectors, probe_encoder=encoder)
@@ -52,14 +60,21 @@ def build_scaled(real: RealCorpus, target: int, data_dir: Path, *, encoder, seed
         started = time.perf_counter()
         copies = _add_articles(writer, real, target, np.random.default_rng(seed))
         timings["store_and_vectors_s"] = time.perf_counter() - started
-        manifest = {**expected_manifest(encoder.name, real.vectors.shape[1], ChunkingConfig()),
-                    "encoder": "benchmark (real embeddings, synthetic copies)"}
+        manifest = {
+            **expected_manifest(encoder.name, real.vectors.shape[1], ChunkingConfig()),
+            "encoder": "benchmark (real embeddings, synthetic copies)",
+        }
         with recording() as stages:
             manifest = writer.publish(manifest)
     timings["bm25_s"], timings["vector_index_s"] = stages["bm25_index"], stages["vector_index"]
     log(f"built {manifest['chunks']:,} chunks ({copies} passes over the real corpus) in {data_dir}: {timings}")
-    return {"chunks": manifest["chunks"], "articles": manifest["articles"], "passes": copies,
-            "vector_index": manifest["vector_index"], **{k: round(v, 1) for k, v in timings.items()}}
+    return {
+        "chunks": manifest["chunks"],
+        "articles": manifest["articles"],
+        "passes": copies,
+        "vector_index": manifest["vector_index"],
+        **{k: round(v, 1) for k, v in timings.items()},
+    }
 
 
 def _add_articles(writer: LocalGenerationWriter, real: RealCorpus, target: int, rng: np.random.Generator) -> int:
@@ -73,8 +88,9 @@ def _add_articles(writer: LocalGenerationWriter, real: RealCorpus, target: int, 
             if not chunks:
                 continue
             if copies:
-                article = dataclasses.replace(article, id=f"{article.id}{COPY_MARK}{copies}",
-                                              title=f"{article.title} ({copies})")
+                article = dataclasses.replace(
+                    article, id=f"{article.id}{COPY_MARK}{copies}", title=f"{article.title} ({copies})"
+                )
                 chunks = tuple(dataclasses.replace(c, article_id=article.id) for c in chunks)
             block = real.vectors[offsets[i] : offsets[i + 1]]
             writer.add_article(article, chunks, _perturb(block, rng) if copies else block)

@@ -23,9 +23,17 @@ REPO = Path(__file__).resolve().parents[1]
 SOAK_TESTS = REPO / "tests" / "bot" / "test_discord_soak.py"
 
 # option -> environment variable read by the soak test module
-SIZES = {"questions": "SOAK_QUESTIONS", "users": "SOAK_USERS", "concurrency": "SOAK_CONCURRENCY",
-         "reload_at": "SOAK_RELOAD_AT", "warmup": "SOAK_WARMUP", "seed": "SOAK_SEED",
-         "flood_people": "FLOOD_PEOPLE", "flood_questions": "FLOOD_QUESTIONS", "flood_hz": "FLOOD_FLOOD_HZ"}
+SIZES = {
+    "questions": "SOAK_QUESTIONS",
+    "users": "SOAK_USERS",
+    "concurrency": "SOAK_CONCURRENCY",
+    "reload_at": "SOAK_RELOAD_AT",
+    "warmup": "SOAK_WARMUP",
+    "seed": "SOAK_SEED",
+    "flood_people": "FLOOD_PEOPLE",
+    "flood_questions": "FLOOD_QUESTIONS",
+    "flood_hz": "FLOOD_FLOOD_HZ",
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,17 +49,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--flood-people", type=int, help="default 10")
     parser.add_argument("--flood-questions", type=int, help="per person and phase (10)")
     parser.add_argument("--flood-hz", type=float, help="default 20")
-    parser.add_argument("--backend", choices=("onnx-int8", "onnx", "torch"),
-                        help="the encoder backend (NEWSBOT_ENCODER_BACKEND; default as newsbot's)")
+    parser.add_argument(
+        "--backend",
+        choices=("onnx-int8", "onnx", "torch"),
+        help="the encoder backend (NEWSBOT_ENCODER_BACKEND; default as newsbot's)",
+    )
     return parser.parse_args(argv)
 
 
 def soak_environment(args: argparse.Namespace) -> dict[str, str]:
     """The environment of the pytest run: ours, offline, with the sizes that were given."""
-    env = dict(os.environ, HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "1"),
-               TRANSFORMERS_OFFLINE=os.environ.get("TRANSFORMERS_OFFLINE", "1"))
-    env.update({name: str(getattr(args, option)) for option, name in SIZES.items()
-                if getattr(args, option) is not None})
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "1"),
+        TRANSFORMERS_OFFLINE=os.environ.get("TRANSFORMERS_OFFLINE", "1"),
+    )
+    env.update(
+        {name: str(getattr(args, option)) for option, name in SIZES.items() if getattr(args, option) is not None}
+    )
     if args.backend:
         env["NEWSBOT_ENCODER_BACKEND"] = args.backend
     return env

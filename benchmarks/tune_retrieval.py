@@ -1,6 +1,6 @@
 """Tune chunk size and fusion on SQuAD-format data: prints recall@k per setting.
 
-    .venv/bin/python benchmarks/tune_retrieval.py ../shared/eval/xquad-v1-en.json --chunk-tokens 64 96 128 192
+.venv/bin/python benchmarks/tune_retrieval.py ../shared/eval/xquad-v1-en.json --chunk-tokens 64 96 128 192
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ def main() -> None:
                     extra = f" rrf_k={rrf_k}" if hybrid else ""
                     for label, subset in (("all", data.questions), ("when", when)):
                         s = evaluate_retrieval(lambda q, k: r.search(q, k, mode), subset)
-                        print(f"  {mode:6}{extra:22} {label:4} r@1 {s.recall[1]:.3f} r@5 {s.recall[5]:.3f} "
-                              f"r@10 {s.recall[10]:.3f} mrr@10 {s.mrr_at_10:.3f} p50 {s.latency_ms_p50:.1f}ms")
+                        print(
+                            f"  {mode:6}{extra:22} {label:4} r@1 {s.recall[1]:.3f} r@5 {s.recall[5]:.3f} "
+                            f"r@10 {s.recall[10]:.3f} mrr@10 {s.mrr_at_10:.3f} p50 {s.latency_ms_p50:.1f}ms"
+                        )
 
 
 if __name__ == "__main__":

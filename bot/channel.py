@@ -11,8 +11,7 @@ from .replies import answer_text, no_pings
 from .send import reply, texts
 from .state import BotState
 
-HELP = ("Ask me about the news articles, for example: “when is the meeting?” Mention me with the "
-        "question, or use /ask.")
+HELP = "Ask me about the news articles, for example: “when is the meeting?” Mention me with the question, or use /ask."
 
 
 class ChannelQuestions:
@@ -56,8 +55,12 @@ class ChannelQuestions:
         question = conv.question_text(message, client.user)
         if not question:
             if trigger.kind == "mention":
-                await message.channel.send(HELP, reference=message.to_reference(fail_if_not_exists=False),
-                                           mention_author=False, allowed_mentions=no_pings())
+                await message.channel.send(
+                    HELP,
+                    reference=message.to_reference(fail_if_not_exists=False),
+                    mention_author=False,
+                    allowed_mentions=no_pings(),
+                )
             return
         if not await self.within_cooldown(message):
             return
@@ -75,8 +78,12 @@ class ChannelQuestions:
         if not wait:
             return True
         if cooldown.should_warn(message.author.id):
-            await message.channel.send(slow_down(wait), reference=message.to_reference(fail_if_not_exists=False),
-                                       mention_author=False, allowed_mentions=no_pings())
+            await message.channel.send(
+                slow_down(wait),
+                reference=message.to_reference(fail_if_not_exists=False),
+                mention_author=False,
+                allowed_mentions=no_pings(),
+            )
         return False
 
 

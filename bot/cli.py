@@ -7,16 +7,23 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TaskID, TextColumn,
-                           TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
-
-from pydantic import ValidationError
 
 from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NewsbotError
 from embeddings.settings import RetrievalMode
@@ -24,8 +31,12 @@ from embeddings.settings import RetrievalMode
 from . import render
 from .settings import AppSettings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Answer questions about a folder of news articles.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Answer questions about a folder of news articles.",
+)
 err = Console(stderr=True)
 log = logging.getLogger("newsbot")
 
@@ -69,8 +80,11 @@ def _fail(message: str) -> None:
 @app.callback()
 def _setup(ctx: typer.Context) -> None:
     settings = AppSettings()
-    logging.basicConfig(level=settings.log_level, format="%(message)s",
-                        handlers=[RichHandler(console=err, show_path=False, show_time=False)])
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+    )
     logging.getLogger("bm25s").setLevel(max(logging.INFO, logging.getLogger().level))
     ctx.obj = {"settings": settings}
 
@@ -112,7 +126,7 @@ class _RichIndexProgress:
 @app.command()
 def index(
     ctx: typer.Context,
-    seeds: Annotated[Optional[Path], typer.Option(help="Article folder (default NEWSBOT_SEEDS_DIR).")] = None,
+    seeds: Annotated[Path | None, typer.Option(help="Article folder (default NEWSBOT_SEEDS_DIR).")] = None,
     rebuild: Annotated[bool, typer.Option(help="Start from scratch (after a model change).")] = False,
     as_json: AsJson = False,
 ) -> None:
@@ -120,8 +134,16 @@ def index(
     engine = _engine(ctx)
     if not rebuild and _damaged(engine, seeds):
         rebuild = True  # a damaged index cannot be updated; the seeds hold everything to rebuild it
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _SpeedColumn(),
-                  TimeRemainingColumn(), console=err, transient=True, disable=as_json) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _SpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    ) as progress:
         report = engine.refresh(seeds, rebuild=rebuild, progress=_RichIndexProgress(progress))
     if as_json:
         typer.echo(render.dumps(render.report_to_dict(report)))
@@ -151,8 +173,14 @@ def _load_or_rebuild(engine) -> None:
         engine.load()
     except (IndexCorruptError, IndexMismatchError) as exc:
         log.warning("%s Rebuilding it from %s instead.", exc, engine.settings.seeds_dir)
-        with Progress(TextColumn("rebuilding the index"), BarColumn(), MofNCompleteColumn(), _SpeedColumn(),
-                      console=err, transient=True) as progress:
+        with Progress(
+            TextColumn("rebuilding the index"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _SpeedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
             report = engine.refresh(rebuild=True, progress=_RichIndexProgress(progress))
         log.warning("Index rebuilt: %s", report.summary())
 
@@ -161,10 +189,12 @@ def _load_or_rebuild(engine) -> None:
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[Optional[int], typer.Option("--k", "-k", min=1, max=100,
-                                             help="How many passages (default: NEWSBOT_SEARCH_K).")] = None,
-    mode: Annotated[Optional[RetrievalMode], typer.Option(
-        "--mode", help="hybrid, dense or bm25 (default: NEWSBOT_RETRIEVAL_MODE).")] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", "-k", min=1, max=100, help="How many passages (default: NEWSBOT_SEARCH_K).")
+    ] = None,
+    mode: Annotated[
+        RetrievalMode | None, typer.Option("--mode", help="hybrid, dense or bm25 (default: NEWSBOT_RETRIEVAL_MODE).")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Show the passages that best match QUERY."""
@@ -228,8 +258,8 @@ def chat(ctx: typer.Context) -> None:
 @app.command()
 def summary(
     ctx: typer.Context,
-    article: Annotated[Optional[str], typer.Argument(help="Article id, exact title or a few words of it.")] = None,
-    topic: Annotated[Optional[str], typer.Option("--topic", help="Digest across the articles about this.")] = None,
+    article: Annotated[str | None, typer.Argument(help="Article id, exact title or a few words of it.")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Digest across the articles about this.")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Summarise one article in 3-5 sentences, or give a cited digest of a topic."""
@@ -243,7 +273,8 @@ def summary(
 @app.command()
 def serve(ctx: typer.Context) -> None:
     """Run the Discord bot until stopped (needs DISCORD_TOKEN; see README, "Discord bot")."""
-    from .serve import config_problem, serve as serve_bot
+    from .serve import config_problem
+    from .serve import serve as serve_bot
 
     settings = _settings(ctx)
     problem = config_problem(settings)  # before the model loads, so a missing token fails fast
@@ -275,9 +306,16 @@ def articles(ctx: typer.Context, as_json: AsJson = False) -> None:
 def status(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Describe the index: size, model, chunking, build time."""
     s = _engine(ctx).live_status()
-    info = {"articles": s.articles, "chunks": s.chunks, "model": s.model, "dimension": s.dimension,
-            "chunk_tokens": s.chunk_tokens, "overlap_sentences": s.overlap_sentences,
-            "built_at": s.built_at, "path": s.path}
+    info = {
+        "articles": s.articles,
+        "chunks": s.chunks,
+        "model": s.model,
+        "dimension": s.dimension,
+        "chunk_tokens": s.chunk_tokens,
+        "overlap_sentences": s.overlap_sentences,
+        "built_at": s.built_at,
+        "path": s.path,
+    }
     if as_json:
         typer.echo(render.dumps(info))
     else:
@@ -288,18 +326,21 @@ def status(ctx: typer.Context, as_json: AsJson = False) -> None:
 def evaluate(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="SQuAD v1.1-format JSON (or .zip).")],
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
     mode: Mode = "hybrid",
-    holdout: Annotated[int, typer.Option(min=0, help="Leave every Nth article out of the index; its "
-                                         "questions must be refused (0: keep all).")] = 5,
+    holdout: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Leave every Nth article out of the index; its questions must be refused (0: keep all)."
+        ),
+    ] = 5,
     as_json: AsJson = False,
 ) -> None:
     """Measure retrieval and answers on SQuAD-format data, in a temporary index."""
     from embeddings.evaluation import load_squad, run_evaluation
 
     engine = _engine(ctx)
-    result = run_evaluation(load_squad(file, limit=limit), engine.settings, engine.encoder,
-                            mode=mode, holdout=holdout)
+    result = run_evaluation(load_squad(file, limit=limit), engine.settings, engine.encoder, mode=mode, holdout=holdout)
     result = {"file": str(file), **result}
     if as_json:
         typer.echo(render.dumps(result))

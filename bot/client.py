@@ -46,8 +46,13 @@ class NewsBot(commands.Bot):
     def __init__(self, state: BotState) -> None:
         # The bot has no voice features, so discord.py's warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        super().__init__(command_prefix=commands.when_mentioned, help_command=None, tree_cls=NewsTree,
-                         intents=needed_intents(), allowed_mentions=no_pings())
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            tree_cls=NewsTree,
+            intents=needed_intents(),
+            allowed_mentions=no_pings(),
+        )
         self._guild_ids = state.settings.guild_ids
         self._slash_commands = NewsCommands(state)
         self._channel_questions = ChannelQuestions(state)
@@ -75,10 +80,12 @@ async def sync_commands(tree: app_commands.CommandTree, guild_ids: Sequence[int]
         try:
             synced = await tree.sync(guild=guild)
         except discord.Forbidden:
-            log.error("Discord refused to register slash commands in server %s: invite the bot with the "
-                      "applications.commands scope, and check NEWSBOT_GUILD_IDS.", guild.id if guild else "(global)")
+            log.error(
+                "Discord refused to register slash commands in server %s: invite the bot with the "
+                "applications.commands scope, and check NEWSBOT_GUILD_IDS.",
+                guild.id if guild else "(global)",
+            )
         except discord.HTTPException as exc:
             log.error("could not register slash commands (%s %s): %s", exc.status, exc.code, exc.text)
         else:
-            log.info("registered %d slash commands %s", len(synced),
-                     f"in server {guild.id}" if guild else "globally")
+            log.info("registered %d slash commands %s", len(synced), f"in server {guild.id}" if guild else "globally")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Optional
 
 import discord
 from discord import app_commands
@@ -45,8 +44,12 @@ class NewsCommands(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask a question about the news articles.")
     @app_commands.describe(question="Your question", private="Only you see the answer")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
-                  private: bool = False) -> None:
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
+        private: bool = False,
+    ) -> None:
         """Answer ``question`` from the articles."""
         if not await self._allowed_now(interaction):
             return
@@ -55,10 +58,18 @@ class NewsCommands(commands.Cog):
         await respond(interaction, embed_groups(answer_embeds(answer)), ephemeral=private)
 
     @app_commands.command(name="summary", description="Summarise an article, or a topic across articles.")
-    @app_commands.describe(article="An article's title (or id)", topic="A topic to digest across articles",
-                           private="Only you see the summary")
-    async def summary(self, interaction: discord.Interaction, article: Optional[str] = None,
-                      topic: Optional[str] = None, private: bool = False) -> None:
+    @app_commands.describe(
+        article="An article's title (or id)",
+        topic="A topic to digest across articles",
+        private="Only you see the summary",
+    )
+    async def summary(
+        self,
+        interaction: discord.Interaction,
+        article: str | None = None,
+        topic: str | None = None,
+        private: bool = False,
+    ) -> None:
         """Summarise one article, or digest a topic across articles (exactly one of the two)."""
         if bool(article and article.strip()) == bool(topic and topic.strip()):
             await tell(interaction, "Give either an article or a topic, one of the two.")
@@ -82,13 +93,17 @@ class NewsCommands(commands.Cog):
         except Exception:
             log.warning("autocomplete for %r failed", current, exc_info=True)
             return []
-        return [app_commands.Choice(name=clip(f"{a.title} ({a.published})" if a.published else a.title, CHOICE),
-                                    value=a.id if len(a.id) <= CHOICE else clip(a.title, CHOICE))
-                for a in found[:AUTOCOMPLETE_CHOICES]]
+        return [
+            app_commands.Choice(
+                name=clip(f"{a.title} ({a.published})" if a.published else a.title, CHOICE),
+                value=a.id if len(a.id) <= CHOICE else clip(a.title, CHOICE),
+            )
+            for a in found[:AUTOCOMPLETE_CHOICES]
+        ]
 
     @app_commands.command(name="articles", description="List the indexed articles.")
     @app_commands.describe(query="Only articles whose title matches this")
-    async def articles(self, interaction: discord.Interaction, query: Optional[str] = None) -> None:
+    async def articles(self, interaction: discord.Interaction, query: str | None = None) -> None:
         """List the indexed articles (those matching ``query``), a page at a time."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         engine = self.state.engine
@@ -105,8 +120,9 @@ class NewsCommands(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         state = self.state
         index = await asyncio.to_thread(state.engine.status)
-        embed = status_embed(index, state.latencies.summary(), state.reloads.last, state.reloads.running_by,
-                             interaction.client.latency)  # the gateway's heartbeat latency
+        embed = status_embed(
+            index, state.latencies.summary(), state.reloads.last, state.reloads.running_by, interaction.client.latency
+        )  # the gateway's heartbeat latency
         await respond(interaction, embed_groups([[embed]]))
 
     @app_commands.command(name="reload", description="Admins: re-read the articles folder and re-index it.")
@@ -118,14 +134,21 @@ class NewsCommands(commands.Cog):
         # change that, and guild_only is not enforced by discord.py when an interaction arrives anyway.
         refusal = admin_refusal(interaction, self.state.settings.admin_role_ids)
         if refusal is not None:
-            log.info("/reload refused for %s (%s) in %s", interaction.user, interaction.user.id,
-                     f"server {interaction.guild_id}" if interaction.guild_id else "a direct message")
+            log.info(
+                "/reload refused for %s (%s) in %s",
+                interaction.user,
+                interaction.user.id,
+                f"server {interaction.guild_id}" if interaction.guild_id else "a direct message",
+            )
             await tell(interaction, refusal)
             return
         reloads = self.state.reloads
         if not reloads.claim(interaction.user.display_name):
-            await tell(interaction, f"A reload started by {md(reloads.running_by)} is still running; "
-                                    "its report will follow when it finishes.")
+            await tell(
+                interaction,
+                f"A reload started by {md(reloads.running_by)} is still running; "
+                "its report will follow when it finishes.",
+            )
             return
         try:
             await self._run_reload(interaction)

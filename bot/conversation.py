@@ -15,7 +15,7 @@ from typing import Literal
 
 import discord
 
-MAX_TURNS = 5        # earlier questions passed as history
+MAX_TURNS = 5  # earlier questions passed as history
 THREAD_LOOKBACK = 50  # thread messages read to find them
 
 TriggerKind = Literal["reply", "thread", "mention", "channel"]
@@ -52,8 +52,11 @@ class AnsweredThreads:
 
 def from_a_person(message: discord.Message) -> bool:
     """False for bots (the bot itself included), webhooks and system messages."""
-    return (not message.author.bot and message.webhook_id is None
-            and message.type in (discord.MessageType.default, discord.MessageType.reply))
+    return (
+        not message.author.bot
+        and message.webhook_id is None
+        and message.type in (discord.MessageType.default, discord.MessageType.reply)
+    )
 
 
 # Mentions of people, roles and channels, and the @everyone / @here mass mentions.
@@ -114,7 +117,6 @@ async def reply_chain_history(client: discord.Client, answer: discord.Message) -
 async def thread_history(client: discord.Client, message: discord.Message) -> tuple[str, ...]:
     """The thread's earlier questions that the bot answered, oldest first."""
     earlier = [m async for m in message.channel.history(limit=THREAD_LOOKBACK, before=message)]
-    answered = {m.reference.message_id for m in earlier
-                if m.author.id == client.user.id and m.reference is not None}
+    answered = {m.reference.message_id for m in earlier if m.author.id == client.user.id and m.reference is not None}
     questions = [question_text(m, client.user) for m in reversed(earlier) if m.id in answered]
     return tuple(q for q in questions if q)[-MAX_TURNS:]

@@ -15,8 +15,7 @@ import re
 import discord
 from discord import app_commands
 
-from embeddings.errors import (CorpusError, IndexCorruptError, IndexMismatchError, IndexMissingError,
-                               NewsbotError)
+from embeddings.errors import CorpusError, IndexCorruptError, IndexMismatchError, IndexMissingError, NewsbotError
 
 from .limits import clip
 from .replies import no_pings
@@ -32,9 +31,9 @@ _SERVER_SIDE = {
     IndexMissingError: "There is no index yet. An admin can build it with /reload.",
     CorpusError: "The articles folder cannot be read right now; the details are in the bot's log.",
     IndexCorruptError: "The index is damaged and needs `newsbot index --rebuild` on the server; "
-                       "the details are in the bot's log.",
+    "the details are in the bot's log.",
     IndexMismatchError: "The index was built with other settings and needs `newsbot index --rebuild` "
-                        "on the server; the details are in the bot's log.",
+    "on the server; the details are in the bot's log.",
 }
 # Discord's codes for an interaction that can no longer be answered: its initial-response
 # window (3 s) or its token (15 min) is over.
@@ -81,8 +80,13 @@ async def report_to_interaction(interaction: discord.Interaction, error: BaseExc
     """Tell the user of ``interaction`` that it failed (ephemeral, or in place of "thinking…")."""
     name = f"/{interaction.command.qualified_name}" if interaction.command else "interaction"
     if expired(error):
-        log.warning("%s by %s (%s): the interaction expired before the bot could answer it (%s)",
-                     name, interaction.user, interaction.user.id, _unwrap(error))
+        log.warning(
+            "%s by %s (%s): the interaction expired before the bot could answer it (%s)",
+            name,
+            interaction.user,
+            interaction.user.id,
+            _unwrap(error),
+        )
         return
     text = user_message(error, name)
     try:
@@ -95,8 +99,13 @@ async def report_to_message(message: discord.Message, error: BaseException) -> N
     """Reply to a channel question that failed."""
     text = user_message(error, "channel question")
     try:
-        await deliver("replying", message.channel.send, text,
-                      reference=message.to_reference(fail_if_not_exists=False), mention_author=False,
-                      allowed_mentions=no_pings())
+        await deliver(
+            "replying",
+            message.channel.send,
+            text,
+            reference=message.to_reference(fail_if_not_exists=False),
+            mention_author=False,
+            allowed_mentions=no_pings(),
+        )
     except Exception:  # Discord unreachable, or the channel gone meanwhile: the log must do
         log.warning("channel question: could not deliver the error message", exc_info=True)

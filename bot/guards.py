@@ -9,7 +9,6 @@ from collections.abc import Callable, Collection
 
 import discord
 
-
 NOT_ADMIN = "Only server admins can reload the articles (Manage Server, Administrator or an admin role)."
 SERVER_ONLY = "This command works only in a server, for its admins; it cannot be used in a direct message."
 
@@ -30,8 +29,7 @@ def admin_refusal(interaction: discord.Interaction, admin_role_ids: Collection[i
     return None
 
 
-def is_admin(user: discord.abc.User, permissions: discord.Permissions | None,
-             admin_role_ids: Collection[int]) -> bool:
+def is_admin(user: discord.abc.User, permissions: discord.Permissions | None, admin_role_ids: Collection[int]) -> bool:
     """Whether ``user`` may run admin commands: Manage Server or Administrator (in the
     interaction's resolved ``permissions`` or from their roles), or one of ``admin_role_ids``.
 

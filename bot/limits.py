@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-CONTENT = 2000          # message content
+CONTENT = 2000  # message content
 EMBED_TITLE = 256
 EMBED_DESCRIPTION = 4096
 EMBED_FIELDS = 25
@@ -20,9 +20,9 @@ FIELD_NAME = 256
 FIELD_VALUE = 1024
 FOOTER = 2048
 AUTHOR = 256
-EMBED_TOTAL = 6000      # title + description + fields + footer + author, over all embeds of a message
+EMBED_TOTAL = 6000  # title + description + fields + footer + author, over all embeds of a message
 EMBEDS_PER_MESSAGE = 10
-CHOICE = 100            # an autocomplete choice's name and value
+CHOICE = 100  # an autocomplete choice's name and value
 ELLIPSIS = "…"
 
 # Where a long text may be cut, best first: between paragraphs, lines, sentences, words.
@@ -84,8 +84,10 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
         embed.set_footer(text=clip(embed.footer.text, FOOTER), icon_url=embed.footer.icon_url)
     if embed.author.name:
         embed.set_author(name=clip(embed.author.name, AUTHOR), url=embed.author.url, icon_url=embed.author.icon_url)
-    fields = [(clip(f.name or "", FIELD_NAME) or "\u200b", clip(f.value or "", FIELD_VALUE) or "\u200b", f.inline)
-              for f in embed.fields][:EMBED_FIELDS]
+    fields = [
+        (clip(f.name or "", FIELD_NAME) or "\u200b", clip(f.value or "", FIELD_VALUE) or "\u200b", f.inline)
+        for f in embed.fields
+    ][:EMBED_FIELDS]
     embed.clear_fields()
     for name, value, inline in fields:
         embed.add_field(name=name, value=value, inline=inline)
@@ -96,9 +98,15 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
-def embeds_for(body: str, *, title: str | None = None, url: str | None = None,
-               colour: discord.Colour | None = None,
-               fields: Sequence[tuple[str, str]] = (), footer: str | None = None) -> list[discord.Embed]:
+def embeds_for(
+    body: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    colour: discord.Colour | None = None,
+    fields: Sequence[tuple[str, str]] = (),
+    footer: str | None = None,
+) -> list[discord.Embed]:
     """Embeds carrying ``body`` in full: the first has the title, the body continues over as
     many embeds as its length needs, and the last has the fields and the footer."""
     parts = split_text(body, EMBED_DESCRIPTION) or [""]

@@ -20,8 +20,13 @@ class ThrottledProgress:
     can never overwrite the final report.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, show: Callable[[int, int], Awaitable[None]],
-                 interval: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        show: Callable[[int, int], Awaitable[None]],
+        interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._loop = loop
         self._show = show
         self._interval = interval

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from embeddings.errors import NewsbotError
 from embeddings.index.indexer import IndexProgress
@@ -53,9 +53,9 @@ class Reloader:
                 # (the user-facing error boundary logs engine errors at INFO only).
                 log.warning("reload by %s failed: %s", by, exc)
             message = safe_message(exc) if isinstance(exc, NewsbotError) else "unexpected error (see the log)"
-            self.last = ReloadRecord(by=by, at=datetime.now(timezone.utc), error=message)
+            self.last = ReloadRecord(by=by, at=datetime.now(UTC), error=message)
             raise
-        self.last = ReloadRecord(by=by, at=datetime.now(timezone.utc), report=report)
+        self.last = ReloadRecord(by=by, at=datetime.now(UTC), report=report)
         log.info("reload by %s: %s", by, report.summary())
         for skipped in report.skipped:
             log.info("reload skipped %s: %s", skipped.path, skipped.reason)

@@ -12,19 +12,36 @@ from embeddings.models import Answer, Article, Citation, Hit, IndexReport, Summa
 def hit_to_dict(rank: int, hit: Hit) -> dict:
     a = hit.article
     return {
-        "rank": rank, "score": round(hit.score, 6),
-        "dense_score": _round(hit.dense_score), "bm25_score": _round(hit.bm25_score),
-        "dense_rank": hit.dense_rank, "bm25_rank": hit.bm25_rank,
-        "article_id": a.id, "title": a.title, "published": a.published, "source": a.source,
-        "url": a.url, "place": a.place, "chunk": hit.chunk.ordinal,
-        "start": hit.chunk.start, "end": hit.chunk.end, "text": hit.chunk.text,
+        "rank": rank,
+        "score": round(hit.score, 6),
+        "dense_score": _round(hit.dense_score),
+        "bm25_score": _round(hit.bm25_score),
+        "dense_rank": hit.dense_rank,
+        "bm25_rank": hit.bm25_rank,
+        "article_id": a.id,
+        "title": a.title,
+        "published": a.published,
+        "source": a.source,
+        "url": a.url,
+        "place": a.place,
+        "chunk": hit.chunk.ordinal,
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+        "text": hit.chunk.text,
     }
 
 
 def article_to_dict(article: Article) -> dict:
-    return {"id": article.id, "title": article.title, "published": article.published,
-            "source": article.source, "url": article.url, "place": article.place,
-            "path": article.path, "characters": len(article.text)}
+    return {
+        "id": article.id,
+        "title": article.title,
+        "published": article.published,
+        "source": article.source,
+        "url": article.url,
+        "place": article.place,
+        "path": article.path,
+        "characters": len(article.text),
+    }
 
 
 def report_to_dict(report: IndexReport) -> dict:
@@ -53,9 +70,18 @@ def answer_to_dict(answer: Answer) -> dict:
         "answered": answer.answered,
         "short_answer": answer.short_answer,
         "sentences": list(answer.sentences),
-        "sources": [{"article_id": c.article_id, "title": c.title, "published": c.published,
-                     "url": c.url, "source": c.source, "place": c.place, "score": round(c.score, 6)}
-                    for c in answer.sources],
+        "sources": [
+            {
+                "article_id": c.article_id,
+                "title": c.title,
+                "published": c.published,
+                "url": c.url,
+                "source": c.source,
+                "place": c.place,
+                "score": round(c.score, 6),
+            }
+            for c in answer.sources
+        ],
         "confidence": answer.confidence,
         "standalone_question": answer.standalone_question,
         "note": answer.note,
@@ -74,23 +100,34 @@ def answer_text(answer: Answer, width: int = 100) -> str:
     if answer.note:
         lines.append(f"({answer.note})")
     for sentence in answer.sentences:
-        lines.append(textwrap.fill(f"“{' '.join(sentence.split())}”", width, initial_indent="  ", subsequent_indent="   "))
+        lines.append(
+            textwrap.fill(f"“{' '.join(sentence.split())}”", width, initial_indent="  ", subsequent_indent="   ")
+        )
     lines += [f"  — {citation_text(c)}" for c in answer.sources]
     return "\n".join(lines)
 
 
 def citation_text(c: Citation) -> str:
-    """"Headline (BEIJING · Source · published 2024-05-01) url" with whatever parts are known."""
+    """ "Headline (BEIJING · Source · published 2024-05-01) url" with whatever parts are known."""
     details = [p for p in (c.place, c.source, f"published {c.published}" if c.published else None) if p]
     text = f"{c.title} ({' · '.join(details)})" if details else c.title
     return f"{text} {c.url}" if c.url else text
 
 
 def summary_to_dict(summary: Summary) -> dict:
-    cite = lambda c: {"article_id": c.article_id, "title": c.title, "published": c.published,  # noqa: E731
-                      "url": c.url, "source": c.source, "place": c.place}
-    return {"title": summary.title, "article": cite(summary.article) if summary.article else None,
-            "points": [{"text": p.text, "source": cite(p.citation)} for p in summary.points]}
+    cite = lambda c: {
+        "article_id": c.article_id,
+        "title": c.title,
+        "published": c.published,
+        "url": c.url,
+        "source": c.source,
+        "place": c.place,
+    }
+    return {
+        "title": summary.title,
+        "article": cite(summary.article) if summary.article else None,
+        "points": [{"text": p.text, "source": cite(p.citation)} for p in summary.points],
+    }
 
 
 def summary_text(summary: Summary, width: int = 100) -> str:
@@ -99,7 +136,9 @@ def summary_text(summary: Summary, width: int = 100) -> str:
         return f"{summary.title}\nNothing in the articles matches that."
     lines = [summary.title if summary.article is None else citation_text(summary.article)]
     for point in summary.points:
-        lines.append(textwrap.fill(" ".join(point.text.split()), width, initial_indent="  • ", subsequent_indent="    "))
+        lines.append(
+            textwrap.fill(" ".join(point.text.split()), width, initial_indent="  • ", subsequent_indent="    ")
+        )
         if summary.article is None:
             lines.append(f"    — {citation_text(point.citation)}")
     return "\n".join(lines)

@@ -68,7 +68,7 @@ def _where(c: Citation) -> str:
 
 
 def citation_line(c: Citation) -> str:
-    """"[Headline](url) — PLACE · Source · date" with the parts that are known (for embeds)."""
+    """ "[Headline](url) — PLACE · Source · date" with the parts that are known (for embeds)."""
     where = _where(c)
     return f"{link(c.title, c.url)} — {where}" if where else link(c.title, c.url)
 
@@ -92,6 +92,7 @@ def _read_as(answer: Answer) -> str | None:
 
 
 # -- answers --
+
 
 def answer_text(answer: Answer) -> list[str]:
     """A channel reply: short answer, quoted sentences, sources; split to fit messages."""
@@ -125,8 +126,13 @@ def answer_embeds(answer: Answer) -> list[list[discord.Embed]]:
         lines.append("I couldn't find that in the articles.")
     fields = [(label, _lines_within(citation_line(c) for c in answer.sources))] if answer.sources else []
     footer = " · ".join(p for p in (f"Confidence {answer.confidence:.0%}", _read_as(answer)) if p)
-    embeds = embeds_for("\n".join(lines), title=md(title),
-                        colour=ANSWERED if answer.answered else NOT_FOUND, fields=fields, footer=footer)
+    embeds = embeds_for(
+        "\n".join(lines),
+        title=md(title),
+        colour=ANSWERED if answer.answered else NOT_FOUND,
+        fields=fields,
+        footer=footer,
+    )
     return group_embeds(embeds)
 
 
@@ -143,13 +149,19 @@ def _lines_within(lines, limit: int = FIELD_VALUE) -> str:
 
 # -- summaries --
 
+
 def summary_embeds(summary: Summary) -> list[list[discord.Embed]]:
     """/summary: one article's points with its citation, or a digest with numbered sources."""
     if summary.article is not None:
         body = "\n".join(f"• {md(p.text)}" for p in summary.points)
         fields = [("Article", citation_line(summary.article))]
-        embeds = embeds_for(body or "Nothing to summarise.", title=md(summary.title), url=safe_url(summary.article.url),
-                            colour=INFO, fields=fields)
+        embeds = embeds_for(
+            body or "Nothing to summarise.",
+            title=md(summary.title),
+            url=safe_url(summary.article.url),
+            colour=INFO,
+            fields=fields,
+        )
         return group_embeds(embeds)
     numbers: dict[str, int] = {}
     for point in summary.points:
@@ -157,34 +169,47 @@ def summary_embeds(summary: Summary) -> list[list[discord.Embed]]:
     body = "\n".join(f"• {md(p.text)} [{numbers[p.citation.article_id]}]" for p in summary.points)
     sources = {p.citation.article_id: p.citation for p in summary.points}
     fields = [("Sources", _lines_within(f"{n}. {citation_line(sources[a])}" for a, n in numbers.items()))]
-    embeds = embeds_for(body or "Nothing in the articles about that.", title=md(summary.title),
-                        colour=INFO, fields=fields if numbers else [])
+    embeds = embeds_for(
+        body or "Nothing in the articles about that.",
+        title=md(summary.title),
+        colour=INFO,
+        fields=fields if numbers else [],
+    )
     return group_embeds(embeds)
 
 
 # -- article lists, status, reloads --
 
+
 def articles_page(articles: Sequence[Article], page: int, per_page: int, query: str | None) -> discord.Embed:
     """Page ``page`` (0-based) of ``articles``: title (linked), date and source per line."""
     pages = max(1, math.ceil(len(articles) / per_page))
     page = min(max(page, 0), pages - 1)
-    shown = articles[page * per_page:(page + 1) * per_page]
-    lines = [f"**{page * per_page + i}.** {link(a.title, a.url)}"
-             + (f" — {' · '.join(md(p) for p in (a.published, a.source) if p)}" if (a.published or a.source) else "")
-             for i, a in enumerate(shown, 1)]
+    shown = articles[page * per_page : (page + 1) * per_page]
+    lines = [
+        f"**{page * per_page + i}.** {link(a.title, a.url)}"
+        + (f" — {' · '.join(md(p) for p in (a.published, a.source) if p)}" if (a.published or a.source) else "")
+        for i, a in enumerate(shown, 1)
+    ]
     title = f"Articles matching “{md(query)}”" if query else "Articles"
     body = "\n".join(lines) or "No articles match."
-    embed = embeds_for(body, title=title, colour=INFO,
-                       footer=f"Page {page + 1}/{pages} · {len(articles)} articles")[0]
+    embed = embeds_for(body, title=title, colour=INFO, footer=f"Page {page + 1}/{pages} · {len(articles)} articles")[0]
     return embed
 
 
-def status_embed(status: IndexStatus, latencies: Latencies | None, last: ReloadRecord | None,
-                 running_by: str | None, gateway_seconds: float) -> discord.Embed:
+def status_embed(
+    status: IndexStatus,
+    latencies: Latencies | None,
+    last: ReloadRecord | None,
+    running_by: str | None,
+    gateway_seconds: float,
+) -> discord.Embed:
     """/status: the index, the last reload, answer latency and the gateway heartbeat."""
     fields = [
-        ("Articles", f"{status.articles:,}"), ("Passages", f"{status.chunks:,}"),
-        ("Model", md(status.model)), ("Index built", _when(status.built_at)),
+        ("Articles", f"{status.articles:,}"),
+        ("Passages", f"{status.chunks:,}"),
+        ("Model", md(status.model)),
+        ("Index built", _when(status.built_at)),
         ("Last reload", _reload_line(last)),
         ("Answer latency", _latency_line(latencies)),
         ("Gateway heartbeat", f"{gateway_seconds * 1000:.0f} ms" if math.isfinite(gateway_seconds) else "n/a"),
@@ -216,13 +241,16 @@ def _reload_line(last: ReloadRecord | None) -> str:
 def _latency_line(latencies: Latencies | None) -> str:
     if latencies is None:
         return "no questions yet"
-    return (f"p50 {latencies.p50:.2f} s · p95 {latencies.p95:.2f} s · max {latencies.max:.2f} s "
-            f"({latencies.count} answers)")
+    return (
+        f"p50 {latencies.p50:.2f} s · p95 {latencies.p95:.2f} s · max {latencies.max:.2f} s ({latencies.count} answers)"
+    )
 
 
 def _counts(report: IndexReport) -> str:
-    return (f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
-            f"{len(report.skipped)} skipped")
+    return (
+        f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped"
+    )
 
 
 def progress_text(done: int, total: int) -> str:
@@ -235,8 +263,10 @@ def progress_text(done: int, total: int) -> str:
 def reload_text(report: IndexReport, titles: dict[str, str]) -> list[str]:
     """The final reload report: counts, then the added, changed and removed articles and the
     skipped files with their reasons; split to fit messages."""
-    head = (f"**Reload finished** in {report.seconds:.1f} s: {_counts(report)}, {report.unchanged} unchanged; "
-            f"{report.chunks_embedded:,} passages embedded, {report.chunks_total:,} in the index.")
+    head = (
+        f"**Reload finished** in {report.seconds:.1f} s: {_counts(report)}, {report.unchanged} unchanged; "
+        f"{report.chunks_embedded:,} passages embedded, {report.chunks_total:,} in the index."
+    )
     if not report.changed_anything:
         head += "\nNothing changed, so the index was left as it was."
     sections = [head]

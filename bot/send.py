@@ -54,38 +54,70 @@ async def deliver(what: str, send: Callable[..., Awaitable[T]], /, *args, **kwar
         except discord.DiscordServerError as exc:
             if delay is None or exc.status in _RETRIED_BY_DISCORD_PY:
                 raise
-            log.warning("%s: Discord answered %s %s; trying again in %.1f s", what, exc.status,
-                        exc.response.reason, delay)
+            log.warning(
+                "%s: Discord answered %s %s; trying again in %.1f s", what, exc.status, exc.response.reason, delay
+            )
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 
 
-async def respond(interaction: discord.Interaction, messages: Sequence[Outgoing], *,
-                  ephemeral: bool = False, view: discord.ui.View | None = None) -> None:
+async def respond(
+    interaction: discord.Interaction,
+    messages: Sequence[Outgoing],
+    *,
+    ephemeral: bool = False,
+    view: discord.ui.View | None = None,
+) -> None:
     """Deliver ``messages`` for ``interaction``: the first as (or in place of the "thinking…"
     of) the original response, the rest as follow-ups. ``view`` goes on the first message."""
     first, rest = messages[0], messages[1:]
     extra = {"view": view} if view is not None else {}
     if interaction.response.is_done():
-        await deliver("editing the response", interaction.edit_original_response, content=first.content,
-                      embeds=list(first.embeds), allowed_mentions=no_pings(), **extra)
+        await deliver(
+            "editing the response",
+            interaction.edit_original_response,
+            content=first.content,
+            embeds=list(first.embeds),
+            allowed_mentions=no_pings(),
+            **extra,
+        )
     else:
-        await deliver("responding", interaction.response.send_message, content=first.content,
-                      embeds=list(first.embeds), ephemeral=ephemeral, allowed_mentions=no_pings(), **extra)
+        await deliver(
+            "responding",
+            interaction.response.send_message,
+            content=first.content,
+            embeds=list(first.embeds),
+            ephemeral=ephemeral,
+            allowed_mentions=no_pings(),
+            **extra,
+        )
     for message in rest:
-        await deliver("sending a follow-up", interaction.followup.send, content=message.content,
-                      embeds=list(message.embeds), ephemeral=ephemeral, allowed_mentions=no_pings())
+        await deliver(
+            "sending a follow-up",
+            interaction.followup.send,
+            content=message.content,
+            embeds=list(message.embeds),
+            ephemeral=ephemeral,
+            allowed_mentions=no_pings(),
+        )
 
 
 async def tell(interaction: discord.Interaction, text: str) -> None:
     """A short private notice (a refusal, an error): replaces the "thinking…" message when the
     interaction was deferred, else answers it ephemerally."""
     if interaction.response.is_done():
-        await deliver("editing the response", interaction.edit_original_response, content=text, embeds=[],
-                      view=None, allowed_mentions=no_pings())
+        await deliver(
+            "editing the response",
+            interaction.edit_original_response,
+            content=text,
+            embeds=[],
+            view=None,
+            allowed_mentions=no_pings(),
+        )
     else:
-        await deliver("responding", interaction.response.send_message, text, ephemeral=True,
-                      allowed_mentions=no_pings())
+        await deliver(
+            "responding", interaction.response.send_message, text, ephemeral=True, allowed_mentions=no_pings()
+        )
 
 
 async def reply(message: discord.Message, messages: Sequence[Outgoing]) -> None:
@@ -93,5 +125,12 @@ async def reply(message: discord.Message, messages: Sequence[Outgoing]) -> None:
     long answer leads back to the question). The author is not pinged."""
     reference = message.to_reference(fail_if_not_exists=False)
     for out in messages:
-        await deliver("replying", message.channel.send, content=out.content, embeds=list(out.embeds),
-                      reference=reference, mention_author=False, allowed_mentions=no_pings())
+        await deliver(
+            "replying",
+            message.channel.send,
+            content=out.content,
+            embeds=list(out.embeds),
+            reference=reference,
+            mention_author=False,
+            allowed_mentions=no_pings(),
+        )

@@ -26,13 +26,19 @@ from .state import BotState
 log = logging.getLogger("newsbot.discord")
 
 PORTAL = "https://discord.com/developers/applications"
-BAD_TOKEN = (f"Discord rejected DISCORD_TOKEN. Copy the bot token again from the Developer Portal ({PORTAL} "
-             "→ your application → Bot → Reset Token) into .env or the environment.")
-NO_INTENT = (f"Discord refused the Message Content intent, which channel questions need. Turn it on in the "
-             f"Developer Portal ({PORTAL} → your application → Bot → Privileged Gateway Intents → "
-             "Message Content Intent → Save), then start the bot again.")
-NO_TOKEN = ("DISCORD_TOKEN is not set. Put the bot token from the Developer Portal "
-            f"({PORTAL} → your application → Bot → Reset Token) in .env or the environment.")
+BAD_TOKEN = (
+    f"Discord rejected DISCORD_TOKEN. Copy the bot token again from the Developer Portal ({PORTAL} "
+    "→ your application → Bot → Reset Token) into .env or the environment."
+)
+NO_INTENT = (
+    f"Discord refused the Message Content intent, which channel questions need. Turn it on in the "
+    f"Developer Portal ({PORTAL} → your application → Bot → Privileged Gateway Intents → "
+    "Message Content Intent → Save), then start the bot again."
+)
+NO_TOKEN = (
+    "DISCORD_TOKEN is not set. Put the bot token from the Developer Portal "
+    f"({PORTAL} → your application → Bot → Reset Token) in .env or the environment."
+)
 
 
 def serve(settings: AppSettings, engine) -> int:

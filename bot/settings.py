@@ -26,13 +26,19 @@ class AppSettings(EngineSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
-    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN",
-                                            description="The bot token; required by `newsbot serve`.")
+    discord_token: SecretStr | None = Field(
+        None, validation_alias="DISCORD_TOKEN", description="The bot token; required by `newsbot serve`."
+    )
     discord_api_base_url: str | None = Field(
-        None, validation_alias="DISCORD_API_BASE_URL",
-        description="REST base including the version, e.g. http://127.0.0.1:8080/api/v10.")
+        None,
+        validation_alias="DISCORD_API_BASE_URL",
+        description="REST base including the version, e.g. http://127.0.0.1:8080/api/v10.",
+    )
     discord_gateway_url: str | None = Field(
-        None, validation_alias="DISCORD_GATEWAY_URL", description="Gateway websocket URL, e.g. ws://127.0.0.1:8080/gateway.")
+        None,
+        validation_alias="DISCORD_GATEWAY_URL",
+        description="Gateway websocket URL, e.g. ws://127.0.0.1:8080/gateway.",
+    )
 
     guild_ids: IdList = Field((), description="Sync slash commands to these servers only (instant).")
     channels: IdList = Field((), description="Channels where every message is a question.")

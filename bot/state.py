@@ -39,9 +39,14 @@ class BotState:
     @classmethod
     def create(cls, settings: AppSettings, engine: Engine) -> BotState:
         """Fresh state for one bot over ``engine``: nothing asked, reloaded or answered yet."""
-        return cls(settings=settings, engine=engine,
-                   cooldown=Cooldown(settings.cooldown_questions, settings.cooldown_seconds),
-                   latencies=LatencyTracker(), reloads=Reloader(engine), threads=AnsweredThreads())
+        return cls(
+            settings=settings,
+            engine=engine,
+            cooldown=Cooldown(settings.cooldown_questions, settings.cooldown_seconds),
+            latencies=LatencyTracker(),
+            reloads=Reloader(engine),
+            threads=AnsweredThreads(),
+        )
 
     async def answer(self, question: str, history: Sequence[str]) -> Answer:
         """The engine's answer, computed off the event loop; its latency is kept for /status."""

@@ -6,10 +6,30 @@ data path: ``ingest`` → ``encoders`` → ``index`` → ``retrieval`` → ``ans
 
 from typing import TYPE_CHECKING
 
-from embeddings.errors import (ArticleNotFoundError, IndexBusyError, IndexCorruptError, IndexMismatchError,
-                               IndexMissingError, IndexWriteError, NewsbotError, QueryError)
-from embeddings.models import (Answer, Article, Chunk, Citation, Corpus, Hit, IndexReport, IndexStatus,
-                               Sentence, SkippedFile, Summary, SummaryPoint)
+from embeddings.errors import (
+    ArticleNotFoundError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+    NewsbotError,
+    QueryError,
+)
+from embeddings.models import (
+    Answer,
+    Article,
+    Chunk,
+    Citation,
+    Corpus,
+    Hit,
+    IndexReport,
+    IndexStatus,
+    Sentence,
+    SkippedFile,
+    Summary,
+    SummaryPoint,
+)
 from embeddings.settings import EngineSettings, RetrievalMode
 
 if TYPE_CHECKING:
@@ -27,8 +47,27 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "Answer", "Article", "ArticleNotFoundError", "Chunk", "Citation", "Corpus", "Engine", "EngineSettings",
-    "Hit", "IndexBusyError", "IndexCorruptError", "IndexMismatchError", "IndexMissingError", "IndexReport",
-    "IndexStatus", "IndexWriteError", "NewsbotError", "QueryError", "RetrievalMode", "Sentence", "SkippedFile",
-    "Summary", "SummaryPoint",
+    "Answer",
+    "Article",
+    "ArticleNotFoundError",
+    "Chunk",
+    "Citation",
+    "Corpus",
+    "Engine",
+    "EngineSettings",
+    "Hit",
+    "IndexBusyError",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IndexReport",
+    "IndexStatus",
+    "IndexWriteError",
+    "NewsbotError",
+    "QueryError",
+    "RetrievalMode",
+    "Sentence",
+    "SkippedFile",
+    "Summary",
+    "SummaryPoint",
 ]

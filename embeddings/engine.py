@@ -4,10 +4,9 @@ an encoder, shared by the CLI, the terminal chat and the Discord bot."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
 
 import faiss
 
@@ -60,8 +59,9 @@ class Engine:
         with self._swap:
             self._retriever = Retriever(snapshot, self.encoder)
 
-    def refresh(self, seeds_dir: Path | None = None, *, rebuild: bool = False,
-                progress: IndexProgress | None = None) -> IndexReport:
+    def refresh(
+        self, seeds_dir: Path | None = None, *, rebuild: bool = False, progress: IndexProgress | None = None
+    ) -> IndexReport:
         """Re-read the seeds folder and update the index incrementally, then serve the result."""
         corpus = read_corpus(
             seeds_dir or self.settings.seeds_dir,
@@ -70,12 +70,19 @@ class Engine:
         )
         return self.index_corpus(corpus, rebuild=rebuild, progress=progress)
 
-    def index_corpus(self, corpus: Corpus, *, rebuild: bool = False,
-                     progress: IndexProgress | None = None) -> IndexReport:
+    def index_corpus(
+        self, corpus: Corpus, *, rebuild: bool = False, progress: IndexProgress | None = None
+    ) -> IndexReport:
         """Make the index reflect exactly ``corpus``, then serve it."""
-        report = update_index(self.backend, corpus, self.encoder, self.config,
-                              rebuild=rebuild, batch_size=self.settings.encode_batch_size,
-                              progress=progress)
+        report = update_index(
+            self.backend,
+            corpus,
+            self.encoder,
+            self.config,
+            rebuild=rebuild,
+            batch_size=self.settings.encode_batch_size,
+            progress=progress,
+        )
         if report.changed_anything or self._retriever is None:
             self.load()
         return report
@@ -99,8 +106,7 @@ class Engine:
     def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
         """A grounded answer to ``question``; ``history`` holds the conversation's earlier
         questions, oldest first, so that follow-ups resolve."""
-        return answer_question(self._current(), question, history, self.answer_policy,
-                               self.settings.retrieval_mode)
+        return answer_question(self._current(), question, history, self.answer_policy, self.settings.retrieval_mode)
 
     def articles(self) -> list[Article]:
         """Every indexed article, newest first (titles and dates; ``text`` is left empty)."""
@@ -162,8 +168,13 @@ class Engine:
 def _status_of(snapshot: SearchSnapshot) -> IndexStatus:
     m = snapshot.manifest
     return IndexStatus(
-        articles=int(m["articles"]), chunks=int(m["chunks"]), model=m["model"],
-        dimension=int(m["dimension"]), chunk_tokens=int(m["chunk_tokens"]),
-        overlap_sentences=int(m["overlap_sentences"]), built_at=m["built_at"],
-        generation=snapshot.name, path=snapshot.location,
+        articles=int(m["articles"]),
+        chunks=int(m["chunks"]),
+        model=m["model"],
+        dimension=int(m["dimension"]),
+        chunk_tokens=int(m["chunk_tokens"]),
+        overlap_sentences=int(m["overlap_sentences"]),
+        built_at=m["built_at"],
+        generation=snapshot.name,
+        path=snapshot.location,
     )

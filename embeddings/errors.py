@@ -48,7 +48,7 @@ class IndexWriteError(NewsbotError):
         self.code = code  # the errno that stopped the write
 
     @classmethod
-    def from_exception(cls, exc: BaseException, data_dir) -> "IndexWriteError | None":
+    def from_exception(cls, exc: BaseException, data_dir) -> IndexWriteError | None:
         """The user-fit error for ``exc``, raised while writing the index in ``data_dir``, when
         it comes from the storage (ENOSPC, EDQUOT, EFBIG, EROFS, EACCES, EPERM, whether raised
         as OSError, by SQLite or by FAISS); None for anything else, which is a bug to surface."""
@@ -56,8 +56,11 @@ class IndexWriteError(NewsbotError):
         if code is None:
             return None
         reason, advice = _WRITE_FAULTS[code]
-        return cls(f"Could not write the new index: {reason} ({data_dir}). The previous index is "
-                   f"unchanged and still in use; {advice}", code)
+        return cls(
+            f"Could not write the new index: {reason} ({data_dir}). The previous index is "
+            f"unchanged and still in use; {advice}",
+            code,
+        )
 
 
 _WRITE_FAULTS = {

@@ -9,20 +9,20 @@ gold answers (compared after the official SQuAD normalisation).
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import json
 import re
 import statistics
 import string
+import tempfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
-from embeddings.errors import NewsbotError
 from embeddings.encoders import Encoder
+from embeddings.errors import NewsbotError
 from embeddings.models import Answer, Article, Corpus, Hit
 from embeddings.settings import EngineSettings, RetrievalMode
 
@@ -112,13 +112,20 @@ class RetrievalScores:
 
     def as_dict(self) -> dict[str, float]:
         out: dict[str, float] = {f"recall@{k}": v for k, v in self.recall.items()}
-        out.update({"mrr@10": self.mrr_at_10, "latency_ms_p50": self.latency_ms_p50,
-                    "latency_ms_p95": self.latency_ms_p95, "questions": self.questions})
+        out.update(
+            {
+                "mrr@10": self.mrr_at_10,
+                "latency_ms_p50": self.latency_ms_p50,
+                "latency_ms_p95": self.latency_ms_p95,
+                "questions": self.questions,
+            }
+        )
         return out
 
 
-def evaluate_retrieval(search: Callable[[str, int], list[Hit]], questions: Sequence[Question],
-                       ks: Sequence[int] = (1, 5, 10)) -> RetrievalScores:
+def evaluate_retrieval(
+    search: Callable[[str, int], list[Hit]], questions: Sequence[Question], ks: Sequence[int] = (1, 5, 10)
+) -> RetrievalScores:
     """Ask every question through ``search(question, k)``; report recall@k, MRR@10 and latency."""
     depth = max(max(ks), 10)
     first_hit_ranks: list[int | None] = []
@@ -163,8 +170,12 @@ def _f1(pred: list[str], gold: list[str]) -> float:
 
 def sentence_hit(answer: Answer, question: Question) -> bool:
     """A quoted sentence contains a gold answer."""
-    return any(f" {normalize_answer(a)} " in f" {normalize_answer(s)} " for s in answer.sentences
-               for a in question.answers if normalize_answer(a))
+    return any(
+        f" {normalize_answer(a)} " in f" {normalize_answer(s)} "
+        for s in answer.sentences
+        for a in question.answers
+        if normalize_answer(a)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +197,9 @@ class AnswerScores:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-def evaluate_answers(ask: Callable[[str], Answer], present: Sequence[Question],
-                     heldout: Sequence[Question] = ()) -> AnswerScores:
+def evaluate_answers(
+    ask: Callable[[str], Answer], present: Sequence[Question], heldout: Sequence[Question] = ()
+) -> AnswerScores:
     """Ask every question through ``ask``. Present questions score sentence hits, exact match
     and F1 (the short answer, or the quoted sentence when there is none; a refusal scores 0);
     held-out questions score the refusal rate."""
@@ -198,8 +210,15 @@ def evaluate_answers(ask: Callable[[str], Answer], present: Sequence[Question],
         latencies.append((time.perf_counter() - started) * 1000)
         predicted = answer.short_answer or (answer.sentences[0] if answer.sentences else "")
         when = question.text.lower().startswith("when")
-        rows.append((answer.answered, sentence_hit(answer, question), exact_match(predicted, question.answers),
-                     f1_score(predicted, question.answers) if predicted else 0.0, when))
+        rows.append(
+            (
+                answer.answered,
+                sentence_hit(answer, question),
+                exact_match(predicted, question.answers),
+                f1_score(predicted, question.answers) if predicted else 0.0,
+                when,
+            )
+        )
     refused = 0
     for question in heldout:
         started = time.perf_counter()
@@ -213,17 +232,24 @@ def _answer_scores(rows, heldout: int, refused: int, latencies: list[float]) -> 
     when = [r for r in rows if r[4]]
     w = max(1, len(when))
     return AnswerScores(
-        questions=len(rows), sentence_hit=sum(r[1] for r in rows) / n,
-        exact_match=sum(r[2] for r in rows) / n, f1=sum(r[3] for r in rows) / n,
-        when_questions=len(when), when_exact_match=sum(r[2] for r in when) / w,
-        when_f1=sum(r[3] for r in when) / w, answered_rate=sum(r[0] for r in rows) / n,
-        heldout_questions=heldout, refusal_rate=refused / heldout if heldout else 0.0,
-        latency_ms_p50=_percentile(latencies, 50), latency_ms_p95=_percentile(latencies, 95),
+        questions=len(rows),
+        sentence_hit=sum(r[1] for r in rows) / n,
+        exact_match=sum(r[2] for r in rows) / n,
+        f1=sum(r[3] for r in rows) / n,
+        when_questions=len(when),
+        when_exact_match=sum(r[2] for r in when) / w,
+        when_f1=sum(r[3] for r in when) / w,
+        answered_rate=sum(r[0] for r in rows) / n,
+        heldout_questions=heldout,
+        refusal_rate=refused / heldout if heldout else 0.0,
+        latency_ms_p50=_percentile(latencies, 50),
+        latency_ms_p95=_percentile(latencies, 95),
     )
 
 
-def run_evaluation(dataset: Dataset, settings: EngineSettings, encoder: Encoder, *, mode: RetrievalMode = "hybrid",
-                   holdout: int = 5) -> dict[str, float]:
+def run_evaluation(
+    dataset: Dataset, settings: EngineSettings, encoder: Encoder, *, mode: RetrievalMode = "hybrid", holdout: int = 5
+) -> dict[str, float]:
     """Index ``dataset`` (minus every ``holdout``-th article) through the normal pipeline in a
     temporary folder, then measure ingest, retrieval and answers; one flat dict of results."""
     from embeddings.engine import Engine  # the engine imports this module's neighbours, not this module
@@ -238,10 +264,14 @@ def run_evaluation(dataset: Dataset, settings: EngineSettings, encoder: Encoder,
         engine.clear_caches()  # answer latency includes encoding each question, as in real use
         answers = evaluate_answers(engine.answer, indexed.questions, heldout)
     return {
-        "mode": mode, "articles": len(indexed.articles), "heldout_articles": len(dataset.articles) - len(indexed.articles),
+        "mode": mode,
+        "articles": len(indexed.articles),
+        "heldout_articles": len(dataset.articles) - len(indexed.articles),
         **{k: v for k, v in retrieval.as_dict().items() if not k.startswith("latency")},
-        "retrieval_latency_ms_p50": retrieval.latency_ms_p50, "retrieval_latency_ms_p95": retrieval.latency_ms_p95,
+        "retrieval_latency_ms_p50": retrieval.latency_ms_p50,
+        "retrieval_latency_ms_p95": retrieval.latency_ms_p95,
         **answers.as_dict(),
-        "chunks": report.chunks_total, "ingest_seconds": round(ingest, 2),
+        "chunks": report.chunks_total,
+        "ingest_seconds": round(ingest, 2),
         "ingest_chunks_per_s": round(report.chunks_total / ingest, 1) if ingest else 0.0,
     }

@@ -140,9 +140,8 @@ class Citation:
     score: float = 0.0
 
     @classmethod
-    def of(cls, article: Article, score: float = 0.0) -> "Citation":
-        return cls(article.id, article.title, article.published, article.url, article.source,
-                   article.place, score)
+    def of(cls, article: Article, score: float = 0.0) -> Citation:
+        return cls(article.id, article.title, article.published, article.url, article.source, article.place, score)
 
 
 @dataclass(frozen=True, slots=True)

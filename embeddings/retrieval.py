@@ -107,8 +107,18 @@ class Retriever:
             if any(_jaccard(words, other) >= 0.9 for other in seen):
                 continue  # the same passage again (a syndicated copy, a re-post)
             seen.append(words)
-            hits.append(Hit(cand.chunk_id, chunk, article, cand.score, cand.dense_score,
-                            cand.bm25_score, cand.dense_rank, cand.bm25_rank))
+            hits.append(
+                Hit(
+                    cand.chunk_id,
+                    chunk,
+                    article,
+                    cand.score,
+                    cand.dense_score,
+                    cand.bm25_score,
+                    cand.dense_rank,
+                    cand.bm25_rank,
+                )
+            )
             if len(hits) == k:
                 break
         return hits

@@ -20,8 +20,8 @@ from rapidfuzz.utils import default_process
 from embeddings.encoders import Encoder
 from embeddings.errors import ArticleNotFoundError
 from embeddings.ingest.formats import is_residue
-from embeddings.models import Article, Citation, Hit, Sentence, Summary, SummaryPoint
 from embeddings.ingest.sentences import split_sentences
+from embeddings.models import Article, Citation, Hit, Sentence, Summary, SummaryPoint
 
 # -- tuning (measured on the seed article and the test fixtures with all-MiniLM-L6-v2) --
 
@@ -41,12 +41,14 @@ DIGEST_MARGIN = 0.2  # digest: sentences this far below the best (or under half 
 PER_ARTICLE = 2  # digest: points per article at most
 SPREAD_PENALTY = 0.1  # digest: MMR cost of each point already taken from the same article
 
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
-                         "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})
+_QUOTES = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'}
+)
 _WORDS = re.compile(r"\w+")
 
 
 # -- finding an article --
+
 
 def find_article(articles: Sequence[Article], ref: str) -> Article:
     """The article ``ref`` names: its exact id, else its exact title (ignoring case, spacing
@@ -71,12 +73,13 @@ def find_article(articles: Sequence[Article], ref: str) -> Article:
         if not rivals:
             return best
         raise ArticleNotFoundError(
-            f"{_shown(ref)} matches several articles: {_titles([best, *rivals[:2]])}. Which one?")
+            f"{_shown(ref)} matches several articles: {_titles([best, *rivals[:2]])}. Which one?"
+        )
     if not articles:
-        raise ArticleNotFoundError("There are no articles yet, so none matches "
-                                   f"{_shown(ref)}.")
+        raise ArticleNotFoundError(f"There are no articles yet, so none matches {_shown(ref)}.")
     raise ArticleNotFoundError(
-        f"No article matches {_shown(ref)}. Did you mean: {_titles([a for _, a in ranked[:3]])}?")
+        f"No article matches {_shown(ref)}. Did you mean: {_titles([a for _, a in ranked[:3]])}?"
+    )
 
 
 def suggest_articles(articles: Sequence[Article], text: str, limit: int = 25) -> list[Article]:
@@ -158,8 +161,8 @@ def _titles(articles: Sequence[Article]) -> str:
 
 # -- summarising one article --
 
-def summarize_article(article: Article, encoder: Encoder, *, max_sentences: int = 5,
-                      min_sentences: int = 3) -> Summary:
+
+def summarize_article(article: Article, encoder: Encoder, *, max_sentences: int = 5, min_sentences: int = 3) -> Summary:
     """An extractive summary: between ``min_sentences`` and ``max_sentences`` sentences
     (fewer only when the article has fewer distinct, full sentences), quoted verbatim and in
     article order. Favours the lead and sentences central to the article; never two sentences
@@ -205,8 +208,7 @@ def _centroid(vectors: np.ndarray, title_vector: np.ndarray) -> np.ndarray:
     return centre / (np.linalg.norm(centre) or 1.0)
 
 
-def _select(relevance: np.ndarray, vectors: np.ndarray, limit: int,
-            groups: Sequence[int] | None = None) -> list[int]:
+def _select(relevance: np.ndarray, vectors: np.ndarray, limit: int, groups: Sequence[int] | None = None) -> list[int]:
     """Greedy MMR: up to ``limit`` indices, best first. A candidate at NEAR_DUPLICATE cosine
     or above to a chosen one is never chosen. With ``groups`` (an article per candidate), at
     most PER_ARTICLE per group and each point already in a group costs SPREAD_PENALTY."""
@@ -232,6 +234,7 @@ def _select(relevance: np.ndarray, vectors: np.ndarray, limit: int,
 
 
 # -- a digest across retrieved articles --
+
 
 def summarize_topic(query: str, hits: Sequence[Hit], encoder: Encoder, *, max_points: int = 5) -> Summary:
     """A digest of what the ``hits`` (best first) say about ``query``: up to ``max_points``

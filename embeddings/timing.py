@@ -7,9 +7,9 @@ in ``stages`` (seconds); outside ``recording`` each ``stage`` costs one context-
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 _recorder: ContextVar[dict[str, float] | None] = ContextVar("newsbot_stages", default=None)
 

@@ -17,5 +17,9 @@ def load_encoder(settings: EngineSettings) -> Encoder:
         return SentenceTransformerEncoder(settings.embedding_model)
     from .onnx import load_onnx_encoder  # heavy: only for the ONNX backends
 
-    return load_onnx_encoder(settings.embedding_model, settings.model_cache,
-                             quantize=settings.encoder_backend == "onnx-int8", threads=settings.encoder_threads)
+    return load_onnx_encoder(
+        settings.embedding_model,
+        settings.model_cache,
+        quantize=settings.encoder_backend == "onnx-int8",
+        threads=settings.encoder_threads,
+    )

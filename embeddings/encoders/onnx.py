@@ -22,8 +22,8 @@ import re
 import secrets
 import shutil
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -197,9 +197,15 @@ def export_model(name: str, folder: Path, *, quantize: bool) -> None:
             (tmp / "model-fp32.onnx").unlink()
         else:
             (tmp / "model-fp32.onnx").rename(tmp / "model.onnx")
-        config = {"export_version": EXPORT_VERSION, "model": name, "variant": variant, "pooling": pooling,
-                  "dimension": int(model.get_embedding_dimension()), "max_seq_length": int(model.max_seq_length),
-                  "pad_token_id": int(model.tokenizer.pad_token_id or 0)}
+        config = {
+            "export_version": EXPORT_VERSION,
+            "model": name,
+            "variant": variant,
+            "pooling": pooling,
+            "dimension": int(model.get_embedding_dimension()),
+            "max_seq_length": int(model.max_seq_length),
+            "pad_token_id": int(model.tokenizer.pad_token_id or 0),
+        }
         (tmp / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         if _complete(folder):  # another process finished the same export meanwhile
             shutil.rmtree(tmp, ignore_errors=True)
@@ -236,8 +242,7 @@ def _export_transformer(model, path: Path) -> None:
     import torch
 
     transformer = model[0].auto_model.eval()
-    names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
-             if n in model.tokenizer.model_input_names]
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in model.tokenizer.model_input_names]
 
     class LastHiddenState(torch.nn.Module):
         # Keyword arguments: the models' forward() signatures differ in positional order.
@@ -252,9 +257,16 @@ def _export_transformer(model, path: Path) -> None:
     axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "token_embeddings"]}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about shape-dependent Python branches
-        torch.onnx.export(LastHiddenState(), sample, str(path), input_names=names,
-                          output_names=["token_embeddings"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            LastHiddenState(),
+            sample,
+            str(path),
+            input_names=names,
+            output_names=["token_embeddings"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def _quantize(source: Path, target: Path, variant: str) -> None:
@@ -267,6 +279,12 @@ def _quantize(source: Path, target: Path, variant: str) -> None:
     # VNNI the u8×s8 products can saturate, which a reduced 7-bit range avoids.
     prepared = source.with_name("model-prepared.onnx")
     quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)  # onnxruntime's advice
-    quantize_dynamic(str(prepared), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     reduce_range=not variant.endswith("vnni"), op_types_to_quantize=["MatMul"])
+    quantize_dynamic(
+        str(prepared),
+        str(target),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        reduce_range=not variant.endswith("vnni"),
+        op_types_to_quantize=["MatMul"],
+    )
     prepared.unlink()

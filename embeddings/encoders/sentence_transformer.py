@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from ..settings import DEFAULT_MODEL
 from .base import Progress
 
 log = logging.getLogger(__name__)
+
 
 def resolve_model(name: str) -> str:
     """Where to load ``name`` from: the bundled offline copy for the default model when the
@@ -71,8 +72,11 @@ class SentenceTransformerEncoder:
             batch = list(texts[start : start + step])
             parts.append(
                 self._model.encode(
-                    batch, batch_size=batch_size, normalize_embeddings=True,
-                    convert_to_numpy=True, show_progress_bar=False,
+                    batch,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
                 )
             )
             if progress:
@@ -83,7 +87,11 @@ class SentenceTransformerEncoder:
         if not texts:
             return []
         encoded = self._tokenizer(
-            list(texts), add_special_tokens=False, truncation=False,
-            return_attention_mask=False, return_token_type_ids=False, verbose=False,
+            list(texts),
+            add_special_tokens=False,
+            truncation=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
         )
         return [len(ids) for ids in encoded["input_ids"]]

@@ -82,9 +82,13 @@ def _update(job: _Job, writer: GenerationWriter, live: dict | None, corpus: Corp
     embedded = _embed_articles(job, writer, plan.added + plan.changed)
     stored = writer.publish({**job.expected, "encoder": getattr(job.encoder, "variant", "unknown")})
     return IndexReport(
-        added=tuple(a.id for a in plan.added), changed=tuple(a.id for a in plan.changed),
-        removed=tuple(plan.removed), unchanged=plan.unchanged, skipped=corpus.skipped,
-        chunks_embedded=embedded, chunks_total=int(stored["chunks"]),
+        added=tuple(a.id for a in plan.added),
+        changed=tuple(a.id for a in plan.changed),
+        removed=tuple(plan.removed),
+        unchanged=plan.unchanged,
+        skipped=corpus.skipped,
+        chunks_embedded=embedded,
+        chunks_total=int(stored["chunks"]),
     )
 
 
@@ -102,8 +106,9 @@ def _embed_articles(job: _Job, writer: GenerationWriter, articles: list[Article]
     if job.progress:
         job.progress.begin(total)
     texts = [c.embed_text for _, chunks in chunked for c in chunks]
-    matrix = job.encoder.encode(texts, batch_size=job.batch_size,
-                                progress=job.progress.advance if job.progress else None)
+    matrix = job.encoder.encode(
+        texts, batch_size=job.batch_size, progress=job.progress.advance if job.progress else None
+    )
     row = 0
     for article, chunks in chunked:
         writer.add_article(article, chunks, matrix[row : row + len(chunks)])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import bm25s
 import numpy as np
@@ -39,7 +39,7 @@ class LexicalIndex:
         self._stemmers = _PerThreadStemmer()
 
     @classmethod
-    def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> "LexicalIndex":
+    def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
         ids = np.asarray(chunk_ids, dtype=np.int64)
         if not len(ids):
             return cls(None, ids)
@@ -49,7 +49,7 @@ class LexicalIndex:
         return cls(bm25, ids)
 
     @classmethod
-    def load(cls, directory: Path, *, mmap: bool = True) -> "LexicalIndex":
+    def load(cls, directory: Path, *, mmap: bool = True) -> LexicalIndex:
         ids = np.load(directory / _IDS_FILE)
         if not len(ids):
             return cls(None, ids)

@@ -121,19 +121,30 @@ def _load_part(path: Path, loader: Callable[[Path], _Part]) -> _Part:
     try:
         return loader(path)
     # EOFError: a truncated .npy; TypeError/AttributeError: JSON of the wrong shape under bm25/.
-    except (OSError, RuntimeError, ValueError, KeyError, EOFError, TypeError, AttributeError,
-            sqlite3.DatabaseError) as exc:
+    except (
+        OSError,
+        RuntimeError,
+        ValueError,
+        KeyError,
+        EOFError,
+        TypeError,
+        AttributeError,
+        sqlite3.DatabaseError,
+    ) as exc:
         raise IndexCorruptError(f"The index file {path} is damaged or missing ({exc}). {REBUILD_HINT}") from exc
 
 
-def _check_counts(generation: Path, manifest: dict, store: MetadataStore, vectors: VectorIndex,
-                  lexical: LexicalIndex) -> None:
-    counts = {"manifest": manifest.get("chunks"), STORE: store.count("chunks"),
-              VECTORS: len(vectors), BM25_DIR: len(lexical)}
+def _check_counts(
+    generation: Path, manifest: dict, store: MetadataStore, vectors: VectorIndex, lexical: LexicalIndex
+) -> None:
+    counts = {
+        "manifest": manifest.get("chunks"),
+        STORE: store.count("chunks"),
+        VECTORS: len(vectors),
+        BM25_DIR: len(lexical),
+    }
     if len(set(counts.values())) != 1:
-        raise IndexCorruptError(
-            f"The index in {generation} is inconsistent (chunk counts {counts}). {REBUILD_HINT}"
-        )
+        raise IndexCorruptError(f"The index in {generation} is inconsistent (chunk counts {counts}). {REBUILD_HINT}")
 
 
 class LocalGenerationWriter:
@@ -148,8 +159,9 @@ class LocalGenerationWriter:
     cleans up after a failure.
     """
 
-    def __init__(self, data_dir: Path, base: Path | None, encoder: Encoder, *,
-                 ann_min_vectors: int = ANN_MIN_VECTORS) -> None:
+    def __init__(
+        self, data_dir: Path, base: Path | None, encoder: Encoder, *, ann_min_vectors: int = ANN_MIN_VECTORS
+    ) -> None:
         self.data_dir = data_dir
         self.base = base
         self.encoder = encoder
@@ -192,9 +204,13 @@ class LocalGenerationWriter:
             with stage("vector_index"):
                 vectors = self._fitted(store, vectors)
                 vectors.save(self._tmp / VECTORS)
-            stored = {**manifest, "articles": store.count("articles"), "chunks": len(vectors),
-                      "vector_index": vectors.describe(),
-                      "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            stored = {
+                **manifest,
+                "articles": store.count("articles"),
+                "chunks": len(vectors),
+                "vector_index": vectors.describe(),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
             store.set_meta(stored)
         finally:
             self._close_store()
@@ -269,8 +285,9 @@ class LocalBackend:
     the encoder of the vectors written: it sizes an empty index and embeds the probe queries
     that tune an IVF one (from ``ann_min_vectors`` chunks on); it is needed to write only."""
 
-    def __init__(self, data_dir: Path, *, ann_min_vectors: int = ANN_MIN_VECTORS,
-                 probe_encoder: Encoder | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, ann_min_vectors: int = ANN_MIN_VECTORS, probe_encoder: Encoder | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.ann_min_vectors = ann_min_vectors
         self.probe_encoder = probe_encoder
@@ -301,8 +318,9 @@ class LocalBackend:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             with writer_lock(self.data_dir), cleanup_on_failure(self.data_dir):
                 base = None if rebuild else current_generation(self.data_dir)
-                writer = LocalGenerationWriter(self.data_dir, base, self.probe_encoder,
-                                               ann_min_vectors=self.ann_min_vectors)
+                writer = LocalGenerationWriter(
+                    self.data_dir, base, self.probe_encoder, ann_min_vectors=self.ann_min_vectors
+                )
                 yield from _written(writer)
 
     def _live(self) -> Path | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from embeddings.models import Article, Chunk, Sentence
 
@@ -81,16 +81,24 @@ class MetadataStore:
         with self._lock, self._transaction():
             self._conn.execute(
                 f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                (article.id, article.title, article.text, article.path, article.content_hash,
-                 article.published, article.source, article.url, article.place),
+                (
+                    article.id,
+                    article.title,
+                    article.text,
+                    article.path,
+                    article.content_hash,
+                    article.published,
+                    article.source,
+                    article.url,
+                    article.place,
+                ),
             )
             return [self._insert_chunk(c) for c in chunks]
 
     def _insert_chunk(self, chunk: Chunk) -> int:
         sentences = json.dumps([[s.start, s.end] for s in chunk.sentences])
         cur = self._conn.execute(
-            'INSERT INTO chunks (article_id, ordinal, start, "end", sentences, heading, tokens) '
-            "VALUES (?,?,?,?,?,?,?)",
+            'INSERT INTO chunks (article_id, ordinal, start, "end", sentences, heading, tokens) VALUES (?,?,?,?,?,?,?)',
             (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, sentences, chunk.heading, chunk.tokens),
         )
         return int(cur.lastrowid)
@@ -129,16 +137,13 @@ class MetadataStore:
         columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS.replace("text,", "'' AS text,")
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {columns} FROM articles "
-                "ORDER BY published IS NULL, published DESC, title"
+                f"SELECT {columns} FROM articles ORDER BY published IS NULL, published DESC, title"
             ).fetchall()
         return [Article(*row) for row in rows]
 
     def article(self, article_id: str) -> Article | None:
         with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)
-            ).fetchone()
+            row = self._conn.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)).fetchone()
         return Article(*row) if row else None
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, tuple[Chunk, Article]]:
@@ -176,9 +181,13 @@ def _chunk_with_article(row: tuple) -> tuple[Chunk, Article]:
     _, ordinal, start, end, sentences, heading, tokens, *article_fields = row
     article = Article(*article_fields)
     chunk = Chunk(
-        article_id=article.id, ordinal=ordinal, start=start, end=end,
+        article_id=article.id,
+        ordinal=ordinal,
+        start=start,
+        end=end,
         text=article.text[start:end],
         sentences=tuple(Sentence(a, b) for a, b in json.loads(sentences)),
-        heading=heading, tokens=tokens,
+        heading=heading,
+        tokens=tokens,
     )
     return chunk, article

@@ -21,9 +21,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 import faiss
 import numpy as np
@@ -46,11 +46,11 @@ class VectorIndex:
         self.trained_on = trained_on
 
     @classmethod
-    def empty(cls, dimension: int) -> "VectorIndex":
+    def empty(cls, dimension: int) -> VectorIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def load(cls, path: Path, *, mmap: bool = False, trained_on: int = 0) -> "VectorIndex":
+    def load(cls, path: Path, *, mmap: bool = False, trained_on: int = 0) -> VectorIndex:
         """Read an index; ``mmap`` maps it read-only instead of copying it into memory."""
         flags = faiss.IO_FLAG_READ_ONLY | faiss.IO_FLAG_MMAP_IFC if mmap else 0
         if mmap and _is_ivf(path):
@@ -76,16 +76,19 @@ class VectorIndex:
         """What the manifest records about this index."""
         if self._ivf is None:
             return {"kind": "flat"}
-        return {"kind": "ivf", "nlist": int(self._ivf.nlist), "nprobe": int(self._ivf.nprobe),
-                "trained_on": self.trained_on}
+        return {
+            "kind": "ivf",
+            "nlist": int(self._ivf.nlist),
+            "nprobe": int(self._ivf.nprobe),
+            "trained_on": self.trained_on,
+        }
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
         if len(ids):
-            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
-                                     np.asarray(ids, dtype=np.int64))
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: list[int]) -> int:
         if not ids:
@@ -119,8 +122,9 @@ class VectorIndex:
             return np.zeros(0, np.int64), np.zeros((0, self.dimension), np.float32)
         return np.concatenate(ids).astype(np.int64), np.vstack(rows).astype(np.float32)
 
-    def fitted(self, *, min_ann: int = ANN_MIN_VECTORS,
-               probes: Callable[[], np.ndarray] | None = None) -> "VectorIndex":
+    def fitted(
+        self, *, min_ann: int = ANN_MIN_VECTORS, probes: Callable[[], np.ndarray] | None = None
+    ) -> VectorIndex:
         """This index in the form its size calls for: itself when that already fits, else a new
         exact or IVF index holding the same vectors (IVF cells trained and ``nprobe`` tuned on
         the unit query vectors ``probes()`` returns, called only when an IVF index is built)."""
@@ -149,8 +153,9 @@ def _ivf_from(ids: np.ndarray, vectors: np.ndarray, dimension: int, probes: np.n
     rng = np.random.default_rng(0)
     with _all_cores():
         quantizer = faiss.IndexFlatIP(dimension)
-        ivf = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_fp16,
-                                            faiss.METRIC_INNER_PRODUCT)
+        ivf = faiss.IndexIVFScalarQuantizer(
+            quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
         ivf.by_residual = False  # codes are the vectors themselves, in float16
         ivf.cp.seed = 1234
         sample = vectors[rng.choice(n, size=min(n, 40 * nlist), replace=False)]
@@ -190,7 +195,9 @@ def _exact_top(queries: np.ndarray, vectors: np.ndarray, k: int, block: int = 65
     for start in range(0, len(vectors), block):
         part = vectors[start : start + block]
         scores = np.concatenate([scores, queries @ part.T], axis=1)
-        rows = np.concatenate([rows, np.broadcast_to(np.arange(start, start + len(part)), (len(queries), len(part)))], axis=1)
+        rows = np.concatenate(
+            [rows, np.broadcast_to(np.arange(start, start + len(part)), (len(queries), len(part)))], axis=1
+        )
         if scores.shape[1] > k:
             keep = np.argpartition(-scores, k, axis=1)[:, :k]
             scores, rows = np.take_along_axis(scores, keep, axis=1), np.take_along_axis(rows, keep, axis=1)

@@ -10,11 +10,12 @@ boundaries into pieces that fit.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, Sequence
+from typing import Protocol
 
-from embeddings.models import Article, Chunk, Sentence
 from embeddings.ingest.sentences import split_sentences
+from embeddings.models import Article, Chunk, Sentence
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 _HEADING_SHARE = 4  # a headline may take at most 1/4 of the window

@@ -173,9 +173,7 @@ def file_id(rel: str) -> str:
     return _UNSAFE_ID_CHARS.sub("-", stem.replace("/", "__"))
 
 
-def _read_file(
-    path: Path, rel: str, max_file_bytes: int, max_article_chars: int
-) -> list[Article | SkippedFile]:
+def _read_file(path: Path, rel: str, max_file_bytes: int, max_article_chars: int) -> list[Article | SkippedFile]:
     """Every article of one file, or the reasons it (or some of its records) was skipped."""
     try:
         text = _decode(_read_bytes(path, max_file_bytes))
@@ -184,7 +182,7 @@ def _read_file(
         return [SkippedFile(rel, skip.reason)]
     except OSError as err:
         return [SkippedFile(rel, f"unreadable: {err.strerror or err}")]
-    except Exception as err:  # noqa: BLE001 - a parser bug must cost one file, not the index.
+    except Exception as err:
         log.exception("Unexpected error parsing %s", rel)
         return [SkippedFile(rel, f"could not be parsed ({type(err).__name__})")]
     return [_finish(item, rel, path.suffix.lower(), max_article_chars) for item in parsed]

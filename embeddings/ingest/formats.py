@@ -360,9 +360,7 @@ def parse_html(text: str) -> list[Parsed]:
     """
     import trafilatura  # Imported here: it is slow to import and only HTML files need it.
 
-    doc = trafilatura.bare_extraction(
-        text, with_metadata=True, include_comments=False, include_images=False
-    )
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_images=False)
     body = getattr(doc, "text", None) or ""
     lines = [line for line in normalise_text(body).split("\n") if line.strip()]
     if not lines:
@@ -435,8 +433,7 @@ def _record(data: Any, where: str) -> Parsed:
     title = data.get("title")
     if not isinstance(title, str) or clean_field(title) is None:
         return Parsed(where, reason="record has no title")
-    body = next((data[key] for key in _TEXT_KEYS if isinstance(data.get(key), str)
-                 and data[key].strip()), None)
+    body = next((data[key] for key in _TEXT_KEYS if isinstance(data.get(key), str) and data[key].strip()), None)
     if body is None:
         return Parsed(where, reason="record has no text")
     draft = make_draft(title, body, **_metadata(data))

@@ -21,9 +21,9 @@ from bot.client import NewsBot
 from bot.serve import discord_endpoints, run
 from bot.settings import AppSettings
 from bot.state import BotState
-from ..fakediscord import FakeDiscord
 
 from ..conftest import FIXTURES, SEED
+from ..fakediscord import FakeDiscord
 
 TOWN_HALL = """---
 title: Portmere council calls a town hall on harbour bridge tolls
@@ -81,10 +81,16 @@ class Discord:
 def bot_settings(server: FakeDiscord, engine, **overrides) -> AppSettings:
     world = server.world
     values = dict(
-        data_dir=engine.settings.data_dir, seeds_dir=engine.settings.seeds_dir,
-        discord_token=server.token, discord_api_base_url=server.api_base, discord_gateway_url=server.gateway_url,
-        guild_ids=str(world.guild_id), channels=str(world.channels["newsdesk"].id),
-        admin_role_ids=str(world.roles["news-admins"].id), cooldown_questions=100, cooldown_seconds=60,
+        data_dir=engine.settings.data_dir,
+        seeds_dir=engine.settings.seeds_dir,
+        discord_token=server.token,
+        discord_api_base_url=server.api_base,
+        discord_gateway_url=server.gateway_url,
+        guild_ids=str(world.guild_id),
+        channels=str(world.channels["newsdesk"].id),
+        admin_role_ids=str(world.roles["news-admins"].id),
+        cooldown_questions=100,
+        cooldown_seconds=60,
     )
     values.update(overrides)
     return AppSettings(_env_file=None, **values)
@@ -117,6 +123,7 @@ async def running(engine, server: FakeDiscord | None = None, **overrides) -> Asy
 
 def play(engine, scenario: Callable[[Discord], Awaitable[None]], *, allow_status=(), **overrides) -> FakeDiscord:
     """Run ``scenario`` against a fresh server and bot, then check the rules every run keeps."""
+
     async def main() -> FakeDiscord:
         async with running(engine, **overrides) as d:
             await scenario(d)
@@ -125,8 +132,9 @@ def play(engine, scenario: Callable[[Discord], Awaitable[None]], *, allow_status
     server = asyncio.run(main())
     assert not server.errors, server.errors
     assert server.pings == [], f"pinged: {[(c.path, who) for c, who in server.pings]}"
-    rejected = [(c.method, c.path, c.status, c.body) for c in server.calls
-                if c.status >= 400 and c.status not in allow_status]
+    rejected = [
+        (c.method, c.path, c.status, c.body) for c in server.calls if c.status >= 400 and c.status not in allow_status
+    ]
     assert not rejected, f"Discord would have rejected: {rejected}"
     return server
 

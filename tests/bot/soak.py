@@ -116,13 +116,13 @@ SOAK_COOLDOWN = {"cooldown_questions": 1000, "cooldown_seconds": 60.0}  # 40 que
 # +1 live object per question in that stretch (which messages discord.py's cache holds varies).
 # A leak of one message or answer per question costs 5-10 KiB and 10 or more objects per
 # question: over the 750 questions after the reload that is 4-7 MiB, and at least 7,500 objects.
-STEADY_RSS_MIB = 8.0                 # after the reload to the end
-RUN_RSS_MIB = 32.0                   # after the warm-up to the end, the reload included
-STEADY_OBJECTS_PER_QUESTION = 3.0    # live Python objects, after the reload to the end
+STEADY_RSS_MIB = 8.0  # after the reload to the end
+RUN_RSS_MIB = 32.0  # after the warm-up to the end, the reload included
+STEADY_OBJECTS_PER_QUESTION = 3.0  # live Python objects, after the reload to the end
 # Flooding: the others' p95 with the flood within this of their p95 without (the worse of the
 # calm phase before and the one after, which absorbs the machine's own noise).
 FLOOD_P95_FACTOR = 1.5
-FLOOD_P95_SLACK = 0.05               # seconds
+FLOOD_P95_SLACK = 0.05  # seconds
 
 
 def seeds_for_soak(folder: Path) -> Path:
@@ -136,12 +136,13 @@ def add_new_article(seeds: Path) -> None:
 
 # -- the fake Discord, watched --
 
+
 @dataclass
 class Reply:
     """One message the bot sent in answer to a question (or a slash command)."""
 
-    at: float          # perf_counter when the fake server handled the request
-    kind: str          # "message" (channel reply), "initial" (callback type 4), "edit", "followup"
+    at: float  # perf_counter when the fake server handled the request
+    kind: str  # "message" (channel reply), "initial" (callback type 4), "edit", "followup"
     body: dict | None  # the request body the bot sent, dropped once checked
     message_id: str | None
 
@@ -165,7 +166,7 @@ class SoakDiscord(FakeDiscord):
         # would look like a leak; ``keep_all`` keeps every reply (the flood run reads them all).
         self.reply_counts: dict[tuple[str, str], int] = {}
         self.all_replies: dict[tuple[str, str], list[Reply]] | None = {} if keep_all else None
-        self.strays: list[tuple[str, str]] = []   # bot messages that answer no known question
+        self.strays: list[tuple[str, str]] = []  # bot messages that answer no known question
         self._first: dict[tuple[str, str], Reply] = {}
         self._waiters: dict[tuple[str, str], asyncio.Future] = {}
 
@@ -246,12 +247,13 @@ def _response_id(response) -> str | None:
 
 # -- expected answers --
 
+
 @dataclass(frozen=True)
 class Expected:
     """What one question, in one of the two channel forms, renders to over an index."""
 
-    text: str                        # the channel reply (one message)
-    embeds: tuple                    # the /ask reply's first message, as comparable embed parts
+    text: str  # the channel reply (one message)
+    embeds: tuple  # the /ask reply's first message, as comparable embed parts
 
 
 def _embed_parts(embed: dict) -> tuple:
@@ -297,6 +299,7 @@ def preview_engine(engine, seeds: Path, root: Path):
 
 # -- the run --
 
+
 def from_env(config: T, prefix: str) -> T:
     """``config`` with each field that the environment names as ``PREFIX_FIELD`` (``SOAK_USERS``)
     read from it: how ``benchmarks/soak.py`` sizes a run without importing the tests."""
@@ -313,8 +316,8 @@ class SoakConfig:
     questions: int = 2000
     users: int = 50
     concurrency: int = 20
-    reload_at: float = 0.5      # share of the questions asked when /reload is sent
-    warmup: float = 0.25        # share of the questions before the first memory reading
+    reload_at: float = 0.5  # share of the questions asked when /reload is sent
+    warmup: float = 0.25  # share of the questions before the first memory reading
     seed: int = 7
     answer_timeout: float = 60.0
 
@@ -331,8 +334,8 @@ class Asked:
     key: tuple[str, str] | None = None
     sent: float = 0.0
     answered: float | None = None
-    outcome: str = "lost"        # "old", "new", or what was wrong with the answer
-    parent: str | None = None    # a follow-up: the answer message it replies to
+    outcome: str = "lost"  # "old", "new", or what was wrong with the answer
+    parent: str | None = None  # a follow-up: the answer message it replies to
 
     @property
     def latency(self) -> float | None:
@@ -350,19 +353,19 @@ class SoakResult:
     config: SoakConfig
     asked: list[Asked]
     seconds: float
-    warm: MemoryReading                          # after the warm-up
-    mid: MemoryReading                           # after /reload and a quarter of what follows it
+    warm: MemoryReading  # after the warm-up
+    mid: MemoryReading  # after /reload and a quarter of what follows it
     end: MemoryReading
     peak_rss: int
-    peak_at: float                               # perf_counter of the peak sample
-    started: float                               # perf_counter at the first question
-    reload_sent: float | None                    # perf_counter when /reload was sent
-    reload_done: float | None                    # ... and when its report arrived
+    peak_at: float  # perf_counter of the peak sample
+    started: float  # perf_counter at the first question
+    reload_sent: float | None  # perf_counter when /reload was sent
+    reload_done: float | None  # ... and when its report arrived
     reload_report: str
-    replies: dict[tuple[str, str], int]          # number of answer messages per question key
+    replies: dict[tuple[str, str], int]  # number of answer messages per question key
     strays: list
     bot_latencies: Any
-    questions_after: tuple[int, int]             # questions between warm and mid, and mid and end
+    questions_after: tuple[int, int]  # questions between warm and mid, and mid and end
 
     # The figures the test asserts on and the benchmark prints.
 
@@ -420,27 +423,52 @@ class SoakResult:
         return [
             ("questions", f"{len(self.asked)} ({', '.join(f'{k} {v}' for k, v in kinds.items())})"),
             ("users / concurrency", f"{c.users} / {c.concurrency}"),
-            ("answered", f"{len(lat)}; lost {len(self.lost)}, duplicated {len(self.duplicated)}, "
-                         f"wrong {len(self.wrong)}, stray {len(self.strays)}"),
-            ("old / new / same in both", f"{self.count('old')} / {self.count('new')} / {self.count('same')} "
-                                         f"(new-article question: {self.count('old', NEW_QUESTION)} not found, "
-                                         f"{self.count('new', NEW_QUESTION)} answered)"),
-            ("reload", f"sent at {self.reload_sent - self.started:.1f} s, report at "
-                       f"{(self.reload_done or self.started) - self.started:.1f} s"
-                       if self.reload_sent is not None else "none"),
+            (
+                "answered",
+                f"{len(lat)}; lost {len(self.lost)}, duplicated {len(self.duplicated)}, "
+                f"wrong {len(self.wrong)}, stray {len(self.strays)}",
+            ),
+            (
+                "old / new / same in both",
+                f"{self.count('old')} / {self.count('new')} / {self.count('same')} "
+                f"(new-article question: {self.count('old', NEW_QUESTION)} not found, "
+                f"{self.count('new', NEW_QUESTION)} answered)",
+            ),
+            (
+                "reload",
+                f"sent at {self.reload_sent - self.started:.1f} s, report at "
+                f"{(self.reload_done or self.started) - self.started:.1f} s"
+                if self.reload_sent is not None
+                else "none",
+            ),
             ("wall time", f"{self.seconds:.1f} s ({len(lat) / self.seconds:.1f} answers/s)"),
-            ("latency p50 / p95 / max", f"{percentile(lat, .5) * 1000:.0f} / {percentile(lat, .95) * 1000:.0f} / "
-                                        f"{(lat[-1] if lat else 0) * 1000:.0f} ms"),
-            ("bot's engine p50 / p95", f"{self.bot_latencies.p50 * 1000:.0f} / {self.bot_latencies.p95 * 1000:.0f} ms"
-                                       if self.bot_latencies else "n/a"),
+            (
+                "latency p50 / p95 / max",
+                f"{percentile(lat, 0.5) * 1000:.0f} / {percentile(lat, 0.95) * 1000:.0f} / "
+                f"{(lat[-1] if lat else 0) * 1000:.0f} ms",
+            ),
+            (
+                "bot's engine p50 / p95",
+                f"{self.bot_latencies.p50 * 1000:.0f} / {self.bot_latencies.p95 * 1000:.0f} ms"
+                if self.bot_latencies
+                else "n/a",
+            ),
             ("peak RSS", f"{mib(self.peak_rss)} (at {self.peak_at - self.started:.1f} s)"),
             ("RSS warm-up / after reload / end", f"{mib(self.warm.rss)} / {mib(self.mid.rss)} / {mib(self.end.rss)}"),
-            ("RSS growth, whole run after warm-up", f"{self.rss_growth / 2**20:+.1f} MiB over {sum(self.questions_after)} "
-                                                    f"questions ({self.rss_growth / max(1, sum(self.questions_after)) / 1024:+.2f} KiB each)"),
-            ("RSS growth, after reload", f"{self.steady_rss_growth / 2**20:+.1f} MiB over {self.questions_after[1]} "
-                                         f"questions ({self.steady_rss_growth / max(1, self.questions_after[1]) / 1024:+.2f} KiB each)"),
-            ("live objects warm-up / reload / end", f"{self.warm.objects:,} / {self.mid.objects:,} / {self.end.objects:,} "
-                                                    f"({self.object_growth:+,})"),
+            (
+                "RSS growth, whole run after warm-up",
+                f"{self.rss_growth / 2**20:+.1f} MiB over {sum(self.questions_after)} "
+                f"questions ({self.rss_growth / max(1, sum(self.questions_after)) / 1024:+.2f} KiB each)",
+            ),
+            (
+                "RSS growth, after reload",
+                f"{self.steady_rss_growth / 2**20:+.1f} MiB over {self.questions_after[1]} "
+                f"questions ({self.steady_rss_growth / max(1, self.questions_after[1]) / 1024:+.2f} KiB each)",
+            ),
+            (
+                "live objects warm-up / reload / end",
+                f"{self.warm.objects:,} / {self.mid.objects:,} / {self.end.objects:,} ({self.object_growth:+,})",
+            ),
         ]
 
     def summary(self) -> str:
@@ -448,25 +476,30 @@ class SoakResult:
 
     def problems(self) -> list[str]:
         """Everything the run got wrong; empty for a good run."""
-        found = [*(f"lost: #{a.n} {a.kind} {a.text!r}" for a in self.lost),
-                 *(f"answered {self.replies[a.key]} times: #{a.n} {a.kind} {a.text!r}" for a in self.duplicated),
-                 *(f"wrong answer: #{a.n} {a.kind} {a.text!r}: {a.outcome}" for a in self.wrong),
-                 *(f"{a.outcome} index at the wrong time: #{a.n} {a.kind} {a.text!r}" for a in self.out_of_order),
-                 *(f"a bot message that answers nothing: {s}" for s in self.strays)]
+        found = [
+            *(f"lost: #{a.n} {a.kind} {a.text!r}" for a in self.lost),
+            *(f"answered {self.replies[a.key]} times: #{a.n} {a.kind} {a.text!r}" for a in self.duplicated),
+            *(f"wrong answer: #{a.n} {a.kind} {a.text!r}: {a.outcome}" for a in self.wrong),
+            *(f"{a.outcome} index at the wrong time: #{a.n} {a.kind} {a.text!r}" for a in self.out_of_order),
+            *(f"a bot message that answers nothing: {s}" for s in self.strays),
+        ]
         if self.config.reload_at < 1:
             if not self.reload_report.startswith("**Reload finished**") or "1 added" not in self.reload_report:
                 found.append(f"/reload did not report the added article: {self.reload_report[:200]!r}")
             if not self.count("old", NEW_QUESTION) or not self.count("new", NEW_QUESTION):
                 found.append("the new-article question was not seen answered by both indexes")
         if self.steady_rss_growth > STEADY_RSS_MIB * 2**20:
-            found.append(f"RSS grew {self.steady_rss_growth / 2**20:.1f} MiB after the reload "
-                         f"(limit {STEADY_RSS_MIB} MiB)")
+            found.append(
+                f"RSS grew {self.steady_rss_growth / 2**20:.1f} MiB after the reload (limit {STEADY_RSS_MIB} MiB)"
+            )
         if self.rss_growth > RUN_RSS_MIB * 2**20:
             found.append(f"RSS grew {self.rss_growth / 2**20:.1f} MiB after the warm-up (limit {RUN_RSS_MIB} MiB)")
         steady_objects = self.end.objects - self.mid.objects
         if steady_objects > STEADY_OBJECTS_PER_QUESTION * self.questions_after[1]:
-            found.append(f"{steady_objects:+,} live objects over the last {self.questions_after[1]} questions "
-                         f"(limit {STEADY_OBJECTS_PER_QUESTION} each)")
+            found.append(
+                f"{steady_objects:+,} live objects over the last {self.questions_after[1]} questions "
+                f"(limit {STEADY_OBJECTS_PER_QUESTION} each)"
+            )
         return found
 
 
@@ -523,6 +556,7 @@ class _PeakRss:
                 if rss > self.peak:
                     self.peak, self.at = rss, time.perf_counter()
                 await asyncio.sleep(self.every)
+
         self._task = asyncio.get_running_loop().create_task(sample())
         return self
 
@@ -542,7 +576,7 @@ class _Soak:
         self.started = 0.0
         self.posted = 0
         self.finished = 0
-        self.last_answer: dict[int, tuple[Asked, str, str]] = {}   # person -> (question, its id, answer id)
+        self.last_answer: dict[int, tuple[Asked, str, str]] = {}  # person -> (question, its id, answer id)
         self.reload_task: asyncio.Task | None = None
         self.reload_sent: float | None = None
         self.reload_done: float | None = None
@@ -571,10 +605,23 @@ class _Soak:
         self._drop_kept()
         replies = {a.key: self.server.reply_counts.get(a.key, 0) for a in asked if a.key is not None}
         return SoakResult(
-            config=c, asked=asked, seconds=seconds, warm=readings[0], mid=readings[1], end=readings[2],
-            peak_rss=peak.peak, peak_at=peak.at, started=self.started, reload_sent=self.reload_sent, reload_done=self.reload_done,
-            reload_report=self.reload_report, replies=replies, strays=list(self.server.strays),
-            bot_latencies=self.d.state.latencies.summary(), questions_after=(mid_at - warm_at, n - mid_at))
+            config=c,
+            asked=asked,
+            seconds=seconds,
+            warm=readings[0],
+            mid=readings[1],
+            end=readings[2],
+            peak_rss=peak.peak,
+            peak_at=peak.at,
+            started=self.started,
+            reload_sent=self.reload_sent,
+            reload_done=self.reload_done,
+            reload_report=self.reload_report,
+            replies=replies,
+            strays=list(self.server.strays),
+            bot_latencies=self.d.state.latencies.summary(),
+            questions_after=(mid_at - warm_at, n - mid_at),
+        )
 
     async def _batch(self, asked: list[Asked]) -> None:
         by_person: dict[int, list[Asked]] = {}
@@ -619,7 +666,7 @@ class _Soak:
         self._done(a, reply)
 
     def _judge(self, a: Asked, reply: Reply) -> str:
-        """"old" or "new": the answer the old or the new index gives ("same" when both give the
+        """ "old" or "new": the answer the old or the new index gives ("same" when both give the
         same one); else what is wrong with it."""
         key = (a.text, a.history)
         old, new = self.old.get(key), self.new.get(key)
@@ -664,7 +711,8 @@ class _Soak:
         self.reload_sent = time.perf_counter()
         ix = await s.slash(s.world.users["carol"], "reload")  # carol has an admin role
         finished = await s.wait_for(
-            lambda: ix.original and (ix.original.get("content") or "").startswith("**Reload finished**"), timeout=120)
+            lambda: ix.original and (ix.original.get("content") or "").startswith("**Reload finished**"), timeout=120
+        )
         self.reload_done = time.perf_counter()
         self.reload_report = ix.original["content"]
         assert finished
@@ -697,20 +745,22 @@ def check_rules(server: FakeDiscord, allow_status: Sequence[int] = ()) -> None:
     """What ``play`` checks after every Discord test."""
     assert not server.errors, server.errors
     assert server.pings == [], f"pinged: {[(c.path, who) for c, who in server.pings]}"
-    rejected = [(c.method, c.path, c.status, c.body) for c in server.calls
-                if c.status >= 400 and c.status not in allow_status]
+    rejected = [
+        (c.method, c.path, c.status, c.body) for c in server.calls if c.status >= 400 and c.status not in allow_status
+    ]
     assert not rejected, f"Discord would have rejected: {rejected[:10]}"
 
 
 # -- flooding --
 
+
 @dataclass
 class FloodConfig:
-    people: int = 10              # who ask at a pace the cooldown allows
-    questions: int = 10           # each, per phase (100 latencies a phase)
+    people: int = 10  # who ask at a pace the cooldown allows
+    questions: int = 10  # each, per phase (100 latencies a phase)
     cooldown_questions: int = 4
     cooldown_seconds: float = 2.0
-    flood_hz: float = 20.0        # the flooder's messages (and /ask) per second
+    flood_hz: float = 20.0  # the flooder's messages (and /ask) per second
     seed: int = 11
 
     @property
@@ -722,15 +772,15 @@ class FloodConfig:
 @dataclass
 class FloodResult:
     config: FloodConfig
-    calm: list[float]             # others' latencies before and after the flood (sorted)
-    flooded: list[float]          # others' latencies during it (sorted)
+    calm: list[float]  # others' latencies before and after the flood (sorted)
+    flooded: list[float]  # others' latencies during it (sorted)
     calm_p95s: tuple[float, float]
     others_refused: int
     others_lost: int
     flood_sent: int
-    flood_answered: int           # real answers to the flooder
-    flood_warned: int             # "slow down" replies (channel) to the flooder
-    flood_refused_ask: int        # ephemeral "slow down" to the flooder's /ask
+    flood_answered: int  # real answers to the flooder
+    flood_warned: int  # "slow down" replies (channel) to the flooder
+    flood_refused_ask: int  # ephemeral "slow down" to the flooder's /ask
     flood_seconds: float
 
     @property
@@ -739,7 +789,7 @@ class FloodResult:
 
     @property
     def flooded_p95(self) -> float:
-        return percentile(self.flooded, .95)
+        return percentile(self.flooded, 0.95)
 
     @property
     def allowed_answers(self) -> int:
@@ -755,14 +805,22 @@ class FloodResult:
         c = self.config
         return [
             ("cooldown", f"{c.cooldown_questions} per {c.cooldown_seconds:g} s; others ask every {c.pace:.2f} s"),
-            ("others, calm p50 / p95", f"{percentile(self.calm, .5) * 1000:.0f} / {self.calm_p95 * 1000:.0f} ms "
-                                       f"(p95 before {self.calm_p95s[0] * 1000:.0f}, after {self.calm_p95s[1] * 1000:.0f})"),
-            ("others, flooded p50 / p95", f"{percentile(self.flooded, .5) * 1000:.0f} / "
-                                          f"{self.flooded_p95 * 1000:.0f} ms"),
+            (
+                "others, calm p50 / p95",
+                f"{percentile(self.calm, 0.5) * 1000:.0f} / {self.calm_p95 * 1000:.0f} ms "
+                f"(p95 before {self.calm_p95s[0] * 1000:.0f}, after {self.calm_p95s[1] * 1000:.0f})",
+            ),
+            (
+                "others, flooded p50 / p95",
+                f"{percentile(self.flooded, 0.5) * 1000:.0f} / {self.flooded_p95 * 1000:.0f} ms",
+            ),
             ("others refused / lost", f"{self.others_refused} / {self.others_lost}"),
-            ("flooder", f"{self.flood_sent} sent in {self.flood_seconds:.1f} s; {self.flood_answered} answered "
-                        f"(at most {self.allowed_answers}), {self.flood_warned} told to slow down "
-                        f"(at most {self.allowed_warnings}), {self.flood_refused_ask} /ask refused"),
+            (
+                "flooder",
+                f"{self.flood_sent} sent in {self.flood_seconds:.1f} s; {self.flood_answered} answered "
+                f"(at most {self.allowed_answers}), {self.flood_warned} told to slow down "
+                f"(at most {self.allowed_warnings}), {self.flood_refused_ask} /ask refused",
+            ),
         ]
 
     def summary(self) -> str:
@@ -771,19 +829,26 @@ class FloodResult:
     def problems(self) -> list[str]:
         c, found = self.config, []
         if self.others_refused or self.others_lost:
-            found.append(f"people within the cooldown were refused {self.others_refused} times, "
-                         f"lost {self.others_lost} answers")
+            found.append(
+                f"people within the cooldown were refused {self.others_refused} times, lost {self.others_lost} answers"
+            )
         if not c.cooldown_questions <= self.flood_answered <= self.allowed_answers:
-            found.append(f"the flooder got {self.flood_answered} answers (expected {c.cooldown_questions} to "
-                         f"{self.allowed_answers})")
+            found.append(
+                f"the flooder got {self.flood_answered} answers (expected {c.cooldown_questions} to "
+                f"{self.allowed_answers})"
+            )
         if not 1 <= self.flood_warned <= self.allowed_warnings:
-            found.append(f"the flooder was told to slow down {self.flood_warned} times in the channel "
-                         f"(expected 1 to {self.allowed_warnings})")
+            found.append(
+                f"the flooder was told to slow down {self.flood_warned} times in the channel "
+                f"(expected 1 to {self.allowed_warnings})"
+            )
         if not self.flood_refused_ask:
             found.append("the flooder's /ask was never refused")
         if self.flooded_p95 > FLOOD_P95_FACTOR * self.calm_p95 + FLOOD_P95_SLACK:
-            found.append(f"the others' p95 went from {self.calm_p95 * 1000:.0f} ms to {self.flooded_p95 * 1000:.0f} ms "
-                         f"with the flood (limit {FLOOD_P95_FACTOR} × + {FLOOD_P95_SLACK * 1000:.0f} ms)")
+            found.append(
+                f"the others' p95 went from {self.calm_p95 * 1000:.0f} ms to {self.flooded_p95 * 1000:.0f} ms "
+                f"with the flood (limit {FLOOD_P95_FACTOR} × + {FLOOD_P95_SLACK * 1000:.0f} ms)"
+            )
         return found
 
 
@@ -823,7 +888,7 @@ def run_flood(engine, config: FloodConfig) -> FloodResult:
 class _Flood:
     def __init__(self, d: Discord, config: FloodConfig) -> None:
         self.d, self.server, self.config = d, d.server, config
-        self.others_people = self.server.people[:config.people]
+        self.others_people = self.server.people[: config.people]
         self.flooder_person = self.server.people[config.people]
         self.mention = f"<@{self.server.world.bot.id}> "
         self.refused = self.lost = 0
@@ -852,8 +917,7 @@ class _Flood:
                 await asyncio.sleep(max(0.0, self.config.pace - (time.perf_counter() - started)))
 
         pace = self.config.pace
-        await asyncio.gather(*(person(p, pace * i / len(self.others_people))
-                               for i, p in enumerate(self.others_people)))
+        await asyncio.gather(*(person(p, pace * i / len(self.others_people)) for i, p in enumerate(self.others_people)))
         return latencies
 
     async def flooder(self, stop: asyncio.Event) -> None:
@@ -883,8 +947,15 @@ class _Flood:
                 elif reply.kind in ("message", "edit"):
                     answered += 1
         return FloodResult(
-            config=self.config, calm=sorted(before + after), flooded=sorted(flooded),
-            calm_p95s=(percentile(sorted(before), .95), percentile(sorted(after), .95)),
-            others_refused=self.refused, others_lost=self.lost, flood_sent=len(self.flood_keys),
-            flood_answered=answered, flood_warned=warned, flood_refused_ask=refused_ask,
-            flood_seconds=self.flood_stopped - self.flood_started)
+            config=self.config,
+            calm=sorted(before + after),
+            flooded=sorted(flooded),
+            calm_p95s=(percentile(sorted(before), 0.95), percentile(sorted(after), 0.95)),
+            others_refused=self.refused,
+            others_lost=self.lost,
+            flood_sent=len(self.flood_keys),
+            flood_answered=answered,
+            flood_warned=warned,
+            flood_refused_ask=refused_ask,
+            flood_seconds=self.flood_stopped - self.flood_started,
+        )

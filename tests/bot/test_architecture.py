@@ -37,8 +37,10 @@ def _imported(tree: ast.Module, package: str, modules: set[str]) -> set[str]:
 def import_graph(folder: Path) -> dict[str, set[str]]:
     """Each module of the package in ``folder`` and the package modules it imports."""
     modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
-    return {name: _imported(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8")), folder.name, modules)
-            for name in modules}
+    return {
+        name: _imported(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8")), folder.name, modules)
+        for name in modules
+    }
 
 
 def test_the_import_graph_sees_relative_and_absolute_imports():

@@ -19,8 +19,9 @@ FINISHED = "**Reload finished**"
 async def run_reload(d: Discord, user, *, dm: bool = False):
     ix = await (d.server.slash_dm(user, "reload") if dm else d.server.slash(user, "reload"))
     # Done when refused, or when the progress ("Reloading: …") has given way to the report.
-    await d.server.wait_for(lambda: ix.original and not ix.loading
-                            and not ix.original["content"].startswith("Reloading"), timeout=60)
+    await d.server.wait_for(
+        lambda: ix.original and not ix.loading and not ix.original["content"].startswith("Reloading"), timeout=60
+    )
     return ix
 
 

@@ -25,7 +25,8 @@ def test_a_mention_is_answered_as_a_reply_with_a_typing_indicator_first(news_eng
         assert "Source: *China invites Pakistan to SCO’s Security Council’s meeting* — BEIJING" in reply["content"]
         order = [(c.method, c.path) for c in d.server.calls if c.path.startswith(f"/channels/{d.general.id}/")]
         assert order.index(("POST", f"/channels/{d.general.id}/typing")) < order.index(
-            ("POST", f"/channels/{d.general.id}/messages"))
+            ("POST", f"/channels/{d.general.id}/messages")
+        )
         sent = d.server.requests("POST", rf"/channels/{d.general.id}/messages")[0].body
         assert sent["message_reference"]["message_id"] == int(question["id"])
         assert sent["allowed_mentions"] == {"parse": [], "replied_user": False}

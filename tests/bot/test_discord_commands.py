@@ -156,8 +156,10 @@ def test_articles_lists_title_date_and_source(news_engine):
         ix = await d.server.slash(d.alice, "articles")
         await d.server.wait_for(lambda: ix.original and not ix.loading)
         page = embed(ix.original)
-        assert "[New harbour bridge opens to traffic in Portmere](https://example.org/portmere/harbour-bridge)" \
-               " — 2024-03-14 · Portmere Gazette" in page["description"]
+        assert (
+            "[New harbour bridge opens to traffic in Portmere](https://example.org/portmere/harbour-bridge)"
+            " — 2024-03-14 · Portmere Gazette" in page["description"]
+        )
         assert page["footer"]["text"] == "Page 1/1 · 6 articles"
         assert ix.original["components"] == []  # one page: no buttons
 

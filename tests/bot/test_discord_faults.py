@@ -30,9 +30,11 @@ async def ask(d: Discord, user, question: str = QUESTION):
 async def logged(caplog, text: str, timeout: float = 15.0) -> None:
     """Wait until a log record containing ``text`` shows up (the bot logs after the server has
     answered, so there is no server event to wait for)."""
+
     async def poll() -> None:
         while not any(text in r.getMessage() for r in caplog.records):
             await asyncio.sleep(0.05)
+
     await asyncio.wait_for(poll(), timeout)
 
 
@@ -43,6 +45,7 @@ async def channel_question(d: Discord, user, channel, question: str = QUESTION) 
 
 
 # -- the gateway --
+
 
 def test_after_a_resumable_gateway_drop_the_bot_resumes_and_answers_what_was_asked_meanwhile(news_engine):
     async def scenario(d: Discord) -> None:
@@ -75,6 +78,7 @@ def test_when_the_session_cannot_be_resumed_the_bot_identifies_again_and_answers
 
 # -- rate limits --
 
+
 def test_a_rate_limited_send_is_retried_and_the_answer_arrives_exactly_once(news_engine):
     async def scenario(d: Discord) -> None:
         channel_limit = d.server.rate_limit("POST", rf"/channels/{d.newsdesk.id}/messages", retry_after=0.3)
@@ -87,8 +91,9 @@ def test_a_rate_limited_send_is_retried_and_the_answer_arrives_exactly_once(news
         assert sends == [429, 200]
 
         # A global limit on the edit that carries an /ask answer.
-        edit_limit = d.server.rate_limit("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", retry_after=0.3,
-                                         is_global=True)
+        edit_limit = d.server.rate_limit(
+            "PATCH", r"/webhooks/\d+/[^/]+/messages/@original", retry_after=0.3, is_global=True
+        )
         ix = await ask(d, d.bob)
         assert edit_limit.hits == 1 and embed(ix.original)["title"] == ANSWER and not ix.followups
         edits = [c.status for c in d.server.requests("PATCH", rf"/webhooks/\d+/{ix.token}/messages/@original")]
@@ -98,6 +103,7 @@ def test_a_rate_limited_send_is_retried_and_the_answer_arrives_exactly_once(news
 
 
 # -- server errors --
+
 
 def test_server_errors_on_sends_are_retried_and_the_answer_arrives_once(news_engine):
     async def scenario(d: Discord) -> None:
@@ -145,6 +151,7 @@ def test_a_send_that_keeps_failing_is_logged_and_everyone_else_is_still_answered
 
 # -- expired interactions --
 
+
 def test_an_expired_interaction_is_logged_and_neither_crashes_the_bot_nor_blocks_others(news_engine, caplog):
     caplog.set_level(logging.INFO)
     slow = "When is the town hall meeting about the harbour bridge tolls?"
@@ -169,7 +176,9 @@ def test_an_expired_interaction_is_logged_and_neither_crashes_the_bot_nor_blocks
         release.set()
         await logged(caplog, "expired")
         # One try only: an expired token cannot carry an apology either.
-        assert [c.status for c in d.server.requests("PATCH", rf"/webhooks/\d+/{late.token}/messages/@original")] == [404]
+        assert [c.status for c in d.server.requests("PATCH", rf"/webhooks/\d+/{late.token}/messages/@original")] == [
+            404
+        ]
         assert late.loading  # still "thinking…": nothing reached alice
         after = await ask(d, d.alice)
         assert embed(after.original)["title"] == ANSWER

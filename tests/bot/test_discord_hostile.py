@@ -21,15 +21,42 @@ Organisers pinned ```rm -rf /``` and [the schedule](http://x) to ||the town boar
 """
 FESTIVAL_QUESTION = "When will the Quillby river festival open?"
 # What the article says in markup; none of it may reach Discord unescaped.
-ARTICLE_MARKUP = ["**festival**", "`opens`", "<@123>", "<@&456>", "<#789>", "@everyone", "@here", "**bold**",
-                  "```", "[the schedule](http://x)", "[here](http://x)", "||the town board||", "~~old~~"]
+ARTICLE_MARKUP = [
+    "**festival**",
+    "`opens`",
+    "<@123>",
+    "<@&456>",
+    "<#789>",
+    "@everyone",
+    "@here",
+    "**bold**",
+    "```",
+    "[the schedule](http://x)",
+    "[here](http://x)",
+    "||the town board||",
+    "~~old~~",
+]
 LEAKS = ["Traceback", "/work", "/tmp", ".py", "site-packages", "Sorry, something went wrong"]
 
 HOSTILE = [
-    " ", "\u200b\u200b", "\x00\x07 when?", "```py\nprint('x')\n```", "**bold** _it_ ~~s~~ ||spoiler||",
-    "@everyone when is the town hall meeting?", "<@123> who will chair the meeting?", "<@&456> where is it?",
-    "会议什么时候举行？", "متى الاجتماع؟", "Когда встреча?", "🚀🔥", "> quote\n# heading\n- list", "[link](http://x) `code`",
-    "\u202eevil\u202c when", "e\u0301" * 50, "a" * 1999, "?!",
+    " ",
+    "\u200b\u200b",
+    "\x00\x07 when?",
+    "```py\nprint('x')\n```",
+    "**bold** _it_ ~~s~~ ||spoiler||",
+    "@everyone when is the town hall meeting?",
+    "<@123> who will chair the meeting?",
+    "<@&456> where is it?",
+    "会议什么时候举行？",
+    "متى الاجتماع؟",
+    "Когда встреча?",
+    "🚀🔥",
+    "> quote\n# heading\n- list",
+    "[link](http://x) `code`",
+    "\u202eevil\u202c when",
+    "e\u0301" * 50,
+    "a" * 1999,
+    "?!",
 ]
 
 

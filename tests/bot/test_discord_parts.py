@@ -83,8 +83,10 @@ def test_discord_settings_read_unprefixed_names_and_comma_separated_ids(monkeypa
     assert settings.channels == (123, 456) and settings.admin_role_ids == () and settings.guild_ids == ()
 
 
-@pytest.mark.parametrize("name, value", [("NEWSBOT_GUILD_IDS", "12,abc"), ("DISCORD_GATEWAY_URL", "http://x"),
-                                         ("NEWSBOT_COOLDOWN_SECONDS", "0")])
+@pytest.mark.parametrize(
+    "name, value",
+    [("NEWSBOT_GUILD_IDS", "12,abc"), ("DISCORD_GATEWAY_URL", "http://x"), ("NEWSBOT_COOLDOWN_SECONDS", "0")],
+)
 def test_bad_discord_settings_are_rejected(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
@@ -98,4 +100,7 @@ def test_question_text_leaves_mentions_and_mass_mentions_out():
 
     message = SimpleNamespace(content="<@42> @everyone who will chair the <#7> meeting, <@&9> @here?")
     assert question_text(message, SimpleNamespace(id=42)) == "who will chair the meeting, ?"
-    assert question_text(SimpleNamespace(content="email me@everyone.org"), SimpleNamespace(id=1)) == "email me@everyone.org"
+    assert (
+        question_text(SimpleNamespace(content="email me@everyone.org"), SimpleNamespace(id=1))
+        == "email me@everyone.org"
+    )

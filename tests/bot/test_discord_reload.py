@@ -38,10 +38,16 @@ def test_a_non_admin_reload_is_refused_privately_and_changes_nothing(make_engine
 
 def test_an_admin_reload_shows_progress_reports_every_change_and_questions_go_on(make_engine, seeds):
     engine = built(make_engine, seeds)
-    records = [{"id": f"extra-{i:02}", "title": f"Portmere ferry timetable change number {i}",
-                "published": "2024-07-01", "source": "Portmere Gazette",
-                "text": f"The ferry company said the {i}th timetable change starts on Monday. Fares stay the same."}
-               for i in range(12)]
+    records = [
+        {
+            "id": f"extra-{i:02}",
+            "title": f"Portmere ferry timetable change number {i}",
+            "published": "2024-07-01",
+            "source": "Portmere Gazette",
+            "text": f"The ferry company said the {i}th timetable change starts on Monday. Fares stay the same.",
+        }
+        for i in range(12)
+    ]
     (seeds / "extra.jsonl").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
     bridge = seeds / "harbour-bridge.md"
     bridge.write_text(bridge.read_text().replace("four lanes", "six lanes"))
@@ -52,14 +58,15 @@ def test_an_admin_reload_shows_progress_reports_every_change_and_questions_go_on
     async def scenario(d: Discord) -> None:
         reload = await d.server.slash(d.carol, "reload")  # carol has a role in NEWSBOT_ADMIN_ROLE_IDS
         await d.server.wait_for(lambda: reload.acked)
-        second = await d.server.slash(d.bob, "reload")   # bob has Manage Server
+        second = await d.server.slash(d.bob, "reload")  # bob has Manage Server
         question = await d.server.slash(d.dave, "ask", question=SCO_QUESTION)
         await d.server.wait_for(lambda: second.original and question.original and not question.loading)
         assert second.original["content"].startswith("A reload started by Carol is still running")
         assert embed(question.original)["title"] == "May 21-22"
 
-        await d.server.wait_for(lambda: reload.followups and "(listed in the bot's log)" in reload.messages[-1]["content"],
-                                timeout=60)
+        await d.server.wait_for(
+            lambda: reload.followups and "(listed in the bot's log)" in reload.messages[-1]["content"], timeout=60
+        )
         report = [m["content"] for m in reload.messages]
         assert report[0].startswith("**Reload finished**")
         assert "12 added, 1 changed, 1 removed, 60 skipped" in report[0]
@@ -69,7 +76,9 @@ def test_an_admin_reload_shows_progress_reports_every_change_and_questions_go_on
         assert "**Removed** (1):\n• wildfire" in whole
         assert "malformed JSON" in whole and "… and 10 more" in whole
         assert all(m["flags"] & EPHEMERAL for m in reload.messages)
-        progress = [c.body["content"] for c in d.server.requests("PATCH", rf"/webhooks/\d+/{reload.token}/messages/@original")]
+        progress = [
+            c.body["content"] for c in d.server.requests("PATCH", rf"/webhooks/\d+/{reload.token}/messages/@original")
+        ]
         assert any(p.startswith("Reloading: embedding passages") for p in progress)
 
         status = await d.server.slash(d.alice, "status")
@@ -100,8 +109,9 @@ def test_without_an_index_the_bot_still_starts_and_an_admin_reload_builds_it(mak
         await d.server.wait_for(lambda: early.original and not early.loading)
         assert early.original["content"] == "There is no index yet. An admin can build it with /reload."
         reload = await d.server.slash(d.bob, "reload")
-        await d.server.wait_for(lambda: reload.original and reload.original["content"].startswith("**Reload finished**"),
-                                timeout=60)
+        await d.server.wait_for(
+            lambda: reload.original and reload.original["content"].startswith("**Reload finished**"), timeout=60
+        )
         later = await d.server.slash(d.alice, "ask", question=SCO_QUESTION)
         await d.server.wait_for(lambda: later.original and not later.loading)
         assert embed(later.original)["title"] == "May 21-22"

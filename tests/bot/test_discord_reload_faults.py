@@ -11,8 +11,7 @@ from .conftest import Discord, embed, play
 SCO_QUESTION = "When will the SCO security council secretaries meet?"
 
 
-def test_a_reload_that_cannot_write_tells_the_admin_why_and_the_old_index_keeps_answering(
-        tmp_path, make_engine, seeds):
+def test_a_reload_that_cannot_write_tells_the_admin_why_and_the_old_index_keeps_answering(tmp_path, make_engine, seeds):
     with tmpfs(tmp_path / "disk", "4m") as disk:
         data = disk / "data"
         engine = make_engine(seeds, data)
@@ -24,8 +23,9 @@ def test_a_reload_that_cannot_write_tells_the_admin_why_and_the_old_index_keeps_
 
         async def reload_fails(d: Discord, reason: str) -> None:
             reload = await d.server.slash(d.carol, "reload")
-            await d.server.wait_for(lambda: reload.original and "Could not write" in reload.original["content"],
-                                    timeout=60)
+            await d.server.wait_for(
+                lambda: reload.original and "Could not write" in reload.original["content"], timeout=60
+            )
             text = reload.original["content"]
             assert text.startswith(f"Could not write the new index: {reason}"), text
             assert "previous index is unchanged and still in use" in text
@@ -55,8 +55,9 @@ def test_a_reload_that_cannot_write_tells_the_admin_why_and_the_old_index_keeps_
             assert snapshot_of(data) == before
 
             reload = await d.server.slash(d.carol, "reload")  # writable again: it goes through
-            await d.server.wait_for(lambda: reload.original and reload.original["content"].startswith("**Reload finished**"),
-                                    timeout=60)
+            await d.server.wait_for(
+                lambda: reload.original and reload.original["content"].startswith("**Reload finished**"), timeout=60
+            )
             assert "8 added" in reload.original["content"]
 
         play(engine, scenario)

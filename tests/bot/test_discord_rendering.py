@@ -77,7 +77,9 @@ def test_article_text_is_escaped_and_only_plain_http_urls_become_links():
 
 def test_summary_numbers_its_sources_in_a_digest():
     other = Citation("b2", "Rates held", url="https://example.org/b")
-    digest = Summary("Portmere", (SummaryPoint("One.", CITE), SummaryPoint("Two.", other), SummaryPoint("Three.", CITE)))
+    digest = Summary(
+        "Portmere", (SummaryPoint("One.", CITE), SummaryPoint("Two.", other), SummaryPoint("Three.", CITE))
+    )
     e = summary_embeds(digest)[0][0]
     assert e.description == "• One. [1]\n• Two. [2]\n• Three. [1]"
     assert e.fields[0].value.splitlines()[1] == "2. [Rates held](https://example.org/b)"

@@ -30,9 +30,12 @@ def leaks(text: str) -> list[str]:
     """Which forms of the token occur in ``text``: whole, any of its three parts, base64 or
     URL-encoded. Whitespace is ignored, so a token wrapped over two lines still counts."""
     flat = re.sub(r"\s+", "", text)
-    forms = {"token": TOKEN, "base64": base64.b64encode(TOKEN.encode()).decode(),
-             "urlsafe-base64": base64.urlsafe_b64encode(TOKEN.encode()).decode(),
-             "url-encoded": urllib.parse.quote(TOKEN, safe="")}
+    forms = {
+        "token": TOKEN,
+        "base64": base64.b64encode(TOKEN.encode()).decode(),
+        "urlsafe-base64": base64.urlsafe_b64encode(TOKEN.encode()).decode(),
+        "url-encoded": urllib.parse.quote(TOKEN, safe=""),
+    }
     forms.update({f"part {i}": part for i, part in enumerate(TOKEN.split("."))})
     return [name for name, form in forms.items() if form in flat]
 
@@ -105,17 +108,35 @@ def test_the_token_is_in_no_log_record_and_no_message_of_a_busy_session(news_eng
 def serve_process(tmp_path, news_engine, **env) -> subprocess.CompletedProcess:
     """``newsbot serve`` in a fresh process, from a folder without a .env, with ``env``."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "DISCORD_"))}
-    base.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", COLUMNS="400",
-                NEWSBOT_DATA_DIR=str(news_engine.settings.data_dir), NEWSBOT_SEEDS_DIR=str(news_engine.settings.seeds_dir))
+    base.update(
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        COLUMNS="400",
+        NEWSBOT_DATA_DIR=str(news_engine.settings.data_dir),
+        NEWSBOT_SEEDS_DIR=str(news_engine.settings.seeds_dir),
+    )
     base.update(env)
-    return subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "serve"], cwd=tmp_path,
-                          env=base, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "serve"],
+        cwd=tmp_path,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_serve_with_a_rejected_token_logs_at_debug_without_the_token(tmp_path, news_engine):
     with server_in_background(token="the-real-token") as (server, _loop):
-        done = serve_process(tmp_path, news_engine, DISCORD_TOKEN=TOKEN, NEWSBOT_LOG_LEVEL="DEBUG",
-                             DISCORD_API_BASE_URL=server.api_base, DISCORD_GATEWAY_URL=server.gateway_url)
+        done = serve_process(
+            tmp_path,
+            news_engine,
+            DISCORD_TOKEN=TOKEN,
+            NEWSBOT_LOG_LEVEL="DEBUG",
+            DISCORD_API_BASE_URL=server.api_base,
+            DISCORD_GATEWAY_URL=server.gateway_url,
+        )
     assert done.returncode == 1
     assert [(c.method, c.path, c.status) for c in server.calls] == [("GET", "/users/@me", 401)]
     assert "logging in using static token" in done.stderr  # the debug logs were on
@@ -124,8 +145,13 @@ def test_serve_with_a_rejected_token_logs_at_debug_without_the_token(tmp_path, n
 
 
 def test_serve_with_discord_unreachable_says_so_in_one_line_without_the_token(tmp_path, news_engine):
-    done = serve_process(tmp_path, news_engine, DISCORD_TOKEN=TOKEN,
-                         DISCORD_API_BASE_URL="http://127.0.0.1:9/api/v10", DISCORD_GATEWAY_URL="ws://127.0.0.1:9/gateway")
+    done = serve_process(
+        tmp_path,
+        news_engine,
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE_URL="http://127.0.0.1:9/api/v10",
+        DISCORD_GATEWAY_URL="ws://127.0.0.1:9/gateway",
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]  # one line: no traceback, no log noise
     assert done.stderr.startswith("error: cannot reach Discord at http://127.0.0.1:9/api/v10")

@@ -54,6 +54,7 @@ def test_an_unreachable_discord_exits_non_zero_naming_the_address(news_engine, c
 def test_sigterm_stops_the_bot_cleanly_and_the_endpoints_are_restored(news_engine):
     defaults = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     with server_in_background() as (server, loop):
+
         def stop_when_connected() -> None:
             asyncio.run_coroutine_threadsafe(server.ready(), loop).result(30)
             os.kill(os.getpid(), signal.SIGTERM)  # the bot's handler is installed before it connects
@@ -63,5 +64,5 @@ def test_sigterm_stops_the_bot_cleanly_and_the_endpoints_are_restored(news_engin
         code = serve(bot_settings(server, news_engine), news_engine)
         stopper.join()
     assert code == 0
-    assert (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) == defaults
+    assert defaults == (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
     assert defaults[1] == yarl.URL("wss://gateway.discord.gg/")

@@ -152,4 +152,3 @@ def test_the_scaled_benchmarks_generation_loads_through_the_local_backend(seeds,
         assert np.isfinite([s for _, s in snapshot.lexical_candidates("harbour bridge", 5)]).all()
     finally:
         snapshot.close()
-

@@ -10,15 +10,14 @@ from hypothesis import strategies as st
 
 from embeddings.ingest.chunking import SPECIAL_TOKENS, ChunkingConfig, chunk_article
 from embeddings.ingest.corpus import read_corpus
-from embeddings.models import Article
 from embeddings.ingest.sentences import split_sentences
+from embeddings.models import Article
 
 from ..conftest import SEED
 
 
 def article(text: str, title: str = "Headline") -> Article:
-    return Article(id="a", title=title, text=text, path="a.txt",
-                   content_hash=hashlib.sha256(text.encode()).hexdigest())
+    return Article(id="a", title=title, text=text, path="a.txt", content_hash=hashlib.sha256(text.encode()).hexdigest())
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +60,27 @@ def test_an_empty_body_gives_no_chunks(encoder):
 
 
 WORDS = st.sampled_from(
-    ["the", "U.S.", "Mr.", "Khan", "said", "Beijing", "May", "21-22", "meeting", "3.5%", "naïve", "北京",
-     "supercalifragilisticexpialidocious" * 3, "“quoted”", "e.g.", "(SCO)", "-", "Dr.", "x" * 300]
+    [
+        "the",
+        "U.S.",
+        "Mr.",
+        "Khan",
+        "said",
+        "Beijing",
+        "May",
+        "21-22",
+        "meeting",
+        "3.5%",
+        "naïve",
+        "北京",
+        "supercalifragilisticexpialidocious" * 3,
+        "“quoted”",
+        "e.g.",
+        "(SCO)",
+        "-",
+        "Dr.",
+        "x" * 300,
+    ]
 )
 SENTENCES = st.lists(WORDS, min_size=1, max_size=60).map(lambda ws: " ".join(ws) + ".")
 PARAGRAPHS = st.lists(SENTENCES, min_size=1, max_size=8).map(" ".join)

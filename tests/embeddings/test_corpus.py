@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings.ingest.corpus import clean_text, file_id, read_corpus
 from embeddings.errors import CorpusError
+from embeddings.ingest.corpus import clean_text, file_id, read_corpus
 from embeddings.models import Corpus
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_bb6286341943b110.txt"
@@ -107,9 +107,7 @@ def test_markdown_with_front_matter(tmp_path: Path) -> None:
     assert article.url == "https://example.com/floods"
     assert article.place == "LONDON"
     assert article.id == "floods"
-    assert article.text == (
-        "Heavy rain caused flooding on Tuesday.\n\nAftermath\n\nCrews worked through the night."
-    )
+    assert article.text == ("Heavy rain caused flooding on Tuesday.\n\nAftermath\n\nCrews worked through the night.")
 
 
 def test_markdown_title_from_heading_and_bad_front_matter(tmp_path: Path) -> None:
@@ -202,8 +200,11 @@ def test_bad_files_are_skipped_and_good_ones_read(tmp_path: Path) -> None:
     write(tmp_path, "broken.json", '{"title": "x", "text": }')
     write(tmp_path, "notext.json", json.dumps({"title": "Only a title"}))
     write(tmp_path, "big.txt", "Headline\n\n" + "word " * 100)
-    write(tmp_path, "scripts.html", "<html><head><script>var a = 1;</script></head>"
-          "<body><script>var b = 2;</script></body></html>")
+    write(
+        tmp_path,
+        "scripts.html",
+        "<html><head><script>var a = 1;</script></head><body><script>var b = 2;</script></body></html>",
+    )
     write(tmp_path, "headline-only.txt", "Just a headline\n\n\n")
     write(tmp_path, "notes.csv", "a,b\n1,2\n")  # other extensions are ignored silently
     write(tmp_path, ".hidden.txt", "Hidden\n\nHidden body.")
@@ -246,9 +247,7 @@ def test_size_limit_message_in_megabytes(tmp_path: Path) -> None:
     corpus = read_corpus(tmp_path, max_file_bytes=2**20 * 32)
     assert len(corpus.articles) == 1
     write(tmp_path, "huge.txt", b"H\n\n" + b"x" * (2**20 + 1))
-    assert reasons(read_corpus(tmp_path, max_file_bytes=2**20))["huge.txt"] == (
-        "larger than the 1 MB limit"
-    )
+    assert reasons(read_corpus(tmp_path, max_file_bytes=2**20))["huge.txt"] == ("larger than the 1 MB limit")
 
 
 def test_article_char_limit(tmp_path: Path) -> None:
@@ -371,8 +370,7 @@ def test_residue_lines_dropped_and_long_sentences_kept() -> None:
     body, place = clean_text(raw)
     assert place is None
     assert body == (
-        "The first real paragraph.\n\n" + cookie_sentence
-        + "\n\nApple loses market share\n\nPrint media struggles"
+        "The first real paragraph.\n\n" + cookie_sentence + "\n\nApple loses market share\n\nPrint media struggles"
     )
 
 
@@ -420,8 +418,7 @@ def test_clean_text_never_raises_and_drops_nul(raw: str) -> None:
     body.encode("utf-8")
 
 
-@given(data=st.binary(max_size=2000), suffix=st.sampled_from([".txt", ".md", ".html", ".json",
-                                                              ".jsonl"]))
+@given(data=st.binary(max_size=2000), suffix=st.sampled_from([".txt", ".md", ".html", ".json", ".jsonl"]))
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_read_corpus_never_raises_on_arbitrary_bytes(data: bytes, suffix: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,8 +26,13 @@ from hypothesis import strategies as st
 from embeddings.ingest.corpus import OUTSIDE, file_id, read_corpus
 from embeddings.models import Corpus
 
-HOSTILE = settings(max_examples=120, deadline=None, derandomize=True, database=None,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+HOSTILE = settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 GOOD_TITLE = "Harbour ferry returns after storm repairs"
 GOOD_BODY = (
@@ -36,8 +41,10 @@ GOOD_BODY = (
     "Captain Ilse Varga said the crossing to Kessel Island would run every forty minutes."
 )
 GOOD = f"{GOOD_TITLE}\n\n{GOOD_BODY}\n"
-OTHER = ("Kessel Island school reopens\n\nThe village school on Kessel Island reopened on Monday "
-         "with a new roof and forty pupils.\n")
+OTHER = (
+    "Kessel Island school reopens\n\nThe village school on Kessel Island reopened on Monday "
+    "with a new roof and forty pupils.\n"
+)
 SUFFIXES = [".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"]
 
 
@@ -101,13 +108,22 @@ def hostile_folder(root: Path, outside: Path) -> dict[str, str]:
     write(root, "one-line.txt", "word " * (2**20 // 5))  # one 1 MB line: a headline, no body
     write(root, "deep.json", "[" * 100_000)
     write(root, "deep-object.json", '{"a": ' * 100_000)
-    write(root, "deep.jsonl", "[" * 100_000 + "\n{not json\n[1, 2]\n"
-          + json.dumps({"title": "Jsonl record headline", "text": "A good record among bad lines."}))
+    write(
+        root,
+        "deep.jsonl",
+        "[" * 100_000
+        + "\n{not json\n[1, 2]\n"
+        + json.dumps({"title": "Jsonl record headline", "text": "A good record among bad lines."}),
+    )
     write(root, "truncated.json", '{"title": "Cut off", "text": "The download stopp')
     write(root, "wrong-shape.json", "42")
     write(root, "big-number.json", '{"title": "T", "text": ' + "9" * 100_000 + "}")
-    write(root, "scripts.html", "<html><head><script>alert('SCRIPT_LEAK')</script><style>p{}</style>"
-          "</head><script>document.write('x')</script></html>")
+    write(
+        root,
+        "scripts.html",
+        "<html><head><script>alert('SCRIPT_LEAK')</script><style>p{}</style>"
+        "</head><script>document.write('x')</script></html>",
+    )
     write(root, "deep-front-matter.md", "---\ntitle: " + "[" * 50_000 + "\n---\n# T\n\nBody.")
     os.symlink(outside / "secret.txt", root / "link-out.txt")
     os.symlink(outside, root / "link-out-dir")
@@ -153,7 +169,11 @@ def test_a_one_megabyte_line_as_body_is_read_quickly(tmp_path: Path) -> None:
     line = " ".join(f"w{i}" for i in range(200_000))[:990_000]  # ~1 MB, under the 1,000,000-char limit
     write(tmp_path, "long.txt", f"Long line headline\n\n{line}\n")
     write(tmp_path, "long-md.md", "# Long markdown\n\n" + "*_`[](![" * (990_000 // 8))
-    write(tmp_path, "long-html.html", f"<html><head><title>Long page</title></head><body><article><p>{line}</p></article></body></html>")
+    write(
+        tmp_path,
+        "long-html.html",
+        f"<html><head><title>Long page</title></head><body><article><p>{line}</p></article></body></html>",
+    )
     corpus = timed_read(tmp_path)
     assert sorted(a.path for a in corpus.articles) == ["long-html.html", "long-md.md", "long.txt"]
     assert next(a for a in corpus.articles if a.path == "long.txt").text == line
@@ -163,9 +183,18 @@ def test_a_one_megabyte_line_as_body_is_read_quickly(tmp_path: Path) -> None:
 
 def test_odd_file_names(tmp_path: Path) -> None:
     names = [
-        "with spaces  in it.txt", "Ünïcødé 新闻 خبر новости 🚀.txt", "new\nline.txt", "-leading-dash.txt",
-        "--help.md", "tab\tand\rcarriage.txt", "quote'\"`$(rm -rf).txt", "é" * 120 + ".txt",
-        "x" * 251 + ".txt", "back\\slash.txt", "dir with space/-dash/[brackets].txt", "UPPER.TXT",
+        "with spaces  in it.txt",
+        "Ünïcødé 新闻 خبر новости 🚀.txt",
+        "new\nline.txt",
+        "-leading-dash.txt",
+        "--help.md",
+        "tab\tand\rcarriage.txt",
+        "quote'\"`$(rm -rf).txt",
+        "é" * 120 + ".txt",
+        "x" * 251 + ".txt",
+        "back\\slash.txt",
+        "dir with space/-dash/[brackets].txt",
+        "UPPER.TXT",
     ]
     for index, name in enumerate(names):
         write(tmp_path, name, f"Odd name headline {index}\n\n{GOOD_BODY}")
@@ -188,10 +217,10 @@ def test_an_undecodable_file_name_is_reported_with_a_readable_name(tmp_path: Pat
 def test_symlinks_inside_the_folder(tmp_path: Path) -> None:
     root = tmp_path / "seeds"
     write(root, "real/a.txt", GOOD)
-    os.symlink(root / "real" / "a.txt", root / "alias.txt")        # file link inside: read
-    os.symlink(root / "real", root / "alias-dir")                    # folder link inside: not followed
-    os.symlink(root, root / "real" / "self")                         # link to the folder itself
-    os.symlink("..", root / "real" / "parent")                       # link to a parent inside
+    os.symlink(root / "real" / "a.txt", root / "alias.txt")  # file link inside: read
+    os.symlink(root / "real", root / "alias-dir")  # folder link inside: not followed
+    os.symlink(root, root / "real" / "self")  # link to the folder itself
+    os.symlink("..", root / "real" / "parent")  # link to a parent inside
     corpus = timed_read(root)
     assert corpus.skipped == ()
     assert sorted(a.path for a in corpus.articles) == ["alias.txt", "real/a.txt"]
@@ -216,8 +245,7 @@ def test_unreadable_file_and_folder(tmp_path: Path) -> None:
     assert got == {"locked.txt": "unreadable: Permission denied", "closed": "unreadable: Permission denied"}
 
 
-def test_the_index_survives_a_hostile_folder_and_answers_from_the_good_article(
-        tmp_path: Path, make_engine) -> None:
+def test_the_index_survives_a_hostile_folder_and_answers_from_the_good_article(tmp_path: Path, make_engine) -> None:
     root, outside = tmp_path / "seeds", tmp_path / "outside"
     expected = hostile_folder(root, outside)
     engine = make_engine(root)
@@ -239,8 +267,7 @@ def test_the_index_survives_a_hostile_folder_and_answers_from_the_good_article(
 
 # File names: any characters a Linux file name may hold (no "/" or NUL), not hidden.
 NAME_CHARS = st.characters(codec="utf-8", exclude_characters="/\x00")
-names = st.text(NAME_CHARS, min_size=1, max_size=40).filter(
-    lambda n: not n.startswith(".") and len(n.encode()) <= 240)
+names = st.text(NAME_CHARS, min_size=1, max_size=40).filter(lambda n: not n.startswith(".") and len(n.encode()) <= 240)
 
 
 @HOSTILE
@@ -264,8 +291,11 @@ def test_random_bytes_beside_a_good_article(files: list[tuple[bytes, str]]) -> N
 
 
 @HOSTILE
-@given(st.lists(names, min_size=1, max_size=6, unique=True),
-       st.sampled_from([".txt", ".md", ".TXT"]), st.binary(max_size=200))
+@given(
+    st.lists(names, min_size=1, max_size=6, unique=True),
+    st.sampled_from([".txt", ".md", ".TXT"]),
+    st.binary(max_size=200),
+)
 def test_odd_names_are_read_or_skipped_by_name(stems: list[str], suffix: str, junk: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

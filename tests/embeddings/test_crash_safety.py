@@ -34,10 +34,19 @@ def write_articles(folder: Path, start: int, count: int) -> None:
 
 
 def index_process(workdir: Path) -> subprocess.Popen:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NEWSBOT_DATA_DIR": str(workdir / "data"),
-           "NEWSBOT_SEEDS_DIR": str(workdir / "seeds")}
-    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "index"],
-                            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "NEWSBOT_DATA_DIR": str(workdir / "data"),
+        "NEWSBOT_SEEDS_DIR": str(workdir / "seeds"),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "index"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def kill_at(proc: subprocess.Popen, data: Path, rng: random.Random) -> str:

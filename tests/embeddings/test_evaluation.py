@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.evaluation import (exact_match, f1_score, load_squad, normalize_answer, run_evaluation,
-                                   split_holdout)
+from embeddings.evaluation import exact_match, f1_score, load_squad, normalize_answer, run_evaluation, split_holdout
 from embeddings.settings import EngineSettings
 
 
@@ -16,26 +15,64 @@ def qa(qid: str, question: str, answer: str, context: str) -> dict:
     return {"id": qid, "question": question, "answers": [{"text": answer, "answer_start": context.index(answer)}]}
 
 
-LIGHTHOUSE = ("The Corran lighthouse was built in 1861 on the northern tip of the island. "
-              "It was designed by the engineer Thomas Stevenson and automated in 1987.")
-ORCHARD = ("The Velmar apple orchard covers 40 hectares in the Lenn valley. "
-           "Its owner, Mira Osk, planted the first trees after buying the farm from her uncle.")
-VOLCANO = ("Mount Tarrak is an active volcano whose last eruption covered three villages in ash. "
-           "Scientists monitor its crater with seismometers and gas sensors.")
+LIGHTHOUSE = (
+    "The Corran lighthouse was built in 1861 on the northern tip of the island. "
+    "It was designed by the engineer Thomas Stevenson and automated in 1987."
+)
+ORCHARD = (
+    "The Velmar apple orchard covers 40 hectares in the Lenn valley. "
+    "Its owner, Mira Osk, planted the first trees after buying the farm from her uncle."
+)
+VOLCANO = (
+    "Mount Tarrak is an active volcano whose last eruption covered three villages in ash. "
+    "Scientists monitor its crater with seismometers and gas sensors."
+)
 
 
 @pytest.fixture
 def squad_file(tmp_path: Path) -> Path:
-    data = {"version": "1.1", "data": [
-        {"title": "Corran_lighthouse", "paragraphs": [{"context": LIGHTHOUSE, "qas": [
-            qa("l1", "When was the Corran lighthouse built?", "1861", LIGHTHOUSE),
-            qa("l2", "Who designed the Corran lighthouse?", "Thomas Stevenson", LIGHTHOUSE)]}]},
-        {"title": "Velmar_orchard", "paragraphs": [{"context": ORCHARD, "qas": [
-            qa("o1", "How many hectares does the Velmar apple orchard cover?", "40", ORCHARD)]}]},
-        {"title": "Mount_Tarrak", "paragraphs": [{"context": VOLCANO, "qas": [
-            qa("v1", "What do scientists use to monitor the crater of Mount Tarrak?", "seismometers and gas sensors",
-               VOLCANO)]}]},
-    ]}
+    data = {
+        "version": "1.1",
+        "data": [
+            {
+                "title": "Corran_lighthouse",
+                "paragraphs": [
+                    {
+                        "context": LIGHTHOUSE,
+                        "qas": [
+                            qa("l1", "When was the Corran lighthouse built?", "1861", LIGHTHOUSE),
+                            qa("l2", "Who designed the Corran lighthouse?", "Thomas Stevenson", LIGHTHOUSE),
+                        ],
+                    }
+                ],
+            },
+            {
+                "title": "Velmar_orchard",
+                "paragraphs": [
+                    {
+                        "context": ORCHARD,
+                        "qas": [qa("o1", "How many hectares does the Velmar apple orchard cover?", "40", ORCHARD)],
+                    }
+                ],
+            },
+            {
+                "title": "Mount_Tarrak",
+                "paragraphs": [
+                    {
+                        "context": VOLCANO,
+                        "qas": [
+                            qa(
+                                "v1",
+                                "What do scientists use to monitor the crater of Mount Tarrak?",
+                                "seismometers and gas sensors",
+                                VOLCANO,
+                            )
+                        ],
+                    }
+                ],
+            },
+        ],
+    }
     path = tmp_path / "tiny-squad.json"
     path.write_text(json.dumps(data))
     return path

@@ -34,16 +34,27 @@ QUESTION = "Who will chair the SCO security council secretaries meeting?"
 
 def newsbot(args: list[str], root: Path, stdin: str | None = None, preexec=None, **env_extra: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") or k == "NEWSBOT_MODEL_CACHE_DIR"}
-    env.update({"HF_HUB_OFFLINE": "1", "NEWSBOT_DATA_DIR": str(root / "data"),
-                "NEWSBOT_SEEDS_DIR": str(root / "seeds"), "COLUMNS": "200", **env_extra})
-    return subprocess.run(NEWSBOT + args, cwd=root, env=env, input=stdin, capture_output=True, text=True,
-                          timeout=120, preexec_fn=preexec)
+    env.update(
+        {
+            "HF_HUB_OFFLINE": "1",
+            "NEWSBOT_DATA_DIR": str(root / "data"),
+            "NEWSBOT_SEEDS_DIR": str(root / "seeds"),
+            "COLUMNS": "200",
+            **env_extra,
+        }
+    )
+    return subprocess.run(
+        NEWSBOT + args, cwd=root, env=env, input=stdin, capture_output=True, text=True, timeout=120, preexec_fn=preexec
+    )
 
 
 def snapshot_of(data: Path) -> dict[str, bytes]:
     """Every file under ``data`` (but the model cache) with its content: to show nothing changed."""
-    return {str(p.relative_to(data)): p.read_bytes() for p in sorted(data.rglob("*"))
-            if p.is_file() and "models" not in p.relative_to(data).parts}
+    return {
+        str(p.relative_to(data)): p.read_bytes()
+        for p in sorted(data.rglob("*"))
+        if p.is_file() and "models" not in p.relative_to(data).parts
+    }
 
 
 # -- damaged files at start-up --------------------------------------------------------------
@@ -81,7 +92,7 @@ def damage(path: Path, how: str) -> None:
         path.write_bytes(raw[: len(raw) // 2])
     else:  # garbled: the head of the file overwritten with noise, its length kept
         noise = bytes((7 * i + 0x89) % 256 for i in range(min(len(raw), 96)))
-        path.write_bytes(noise + raw[len(noise):])
+        path.write_bytes(noise + raw[len(noise) :])
 
 
 def assert_one_line_error(result, *names: str) -> None:
@@ -180,8 +191,9 @@ def test_chat_rebuilds_an_index_built_with_other_settings(workdir):
 @contextlib.contextmanager
 def tmpfs(where: Path, size: str) -> Iterator[Path]:
     where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:

@@ -56,8 +56,12 @@ def test_ties_come_in_index_order_and_unknown_words_match_nothing(index):
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
-@given(text=st.text(max_size=200) | st.lists(st.sampled_from(WORDS + ["Running", "THE", "won't", "3.5%", "élan"]), max_size=12).map(" ".join))
+@given(
+    text=st.text(max_size=200)
+    | st.lists(st.sampled_from(WORDS + ["Running", "THE", "won't", "3.5%", "élan"]), max_size=12).map(" ".join)
+)
 def test_query_terms_are_exactly_what_bm25s_makes_of_the_text(index, text):
-    expected = bm25s.tokenize([text], stopwords="en", stemmer=index._stemmers.stemmer,
-                              return_ids=False, show_progress=False)[0]
+    expected = bm25s.tokenize(
+        [text], stopwords="en", stemmer=index._stemmers.stemmer, return_ids=False, show_progress=False
+    )[0]
     assert index.terms(text) == expected

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from embeddings.errors import NewsbotError
 from embeddings.encoders.onnx import CONFIG, load_onnx_encoder
+from embeddings.errors import NewsbotError
 from embeddings.settings import DEFAULT_MODEL
 
 TEXTS = [

@@ -41,9 +41,12 @@ print("done", json.dumps(sorted(titles)), flush=True)
 
 def reload_process(root: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") or k == "NEWSBOT_MODEL_CACHE_DIR"}
-    env.update({"HF_HUB_OFFLINE": "1", "NEWSBOT_DATA_DIR": str(root / "data"), "NEWSBOT_SEEDS_DIR": str(root / "seeds")})
-    return subprocess.Popen([sys.executable, "-c", DRIVER], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.update(
+        {"HF_HUB_OFFLINE": "1", "NEWSBOT_DATA_DIR": str(root / "data"), "NEWSBOT_SEEDS_DIR": str(root / "seeds")}
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def kill_at(proc: subprocess.Popen, data: Path, rng: random.Random) -> str:

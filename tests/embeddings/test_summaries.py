@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings.ingest.corpus import read_corpus
 from embeddings.errors import ArticleNotFoundError
+from embeddings.ingest.corpus import read_corpus
 from embeddings.models import Article, Citation
 from embeddings.summaries import (
     NEAR_DUPLICATE,
@@ -78,6 +78,7 @@ def assert_verbatim_in_order(points, text: str) -> None:
 
 # -- summarize_article --
 
+
 def test_seed_summary_gives_the_lead_facts_verbatim_in_order(seed, seed_summary):
     summary, calls = seed_summary
     joined = " ".join(p.text for p in summary.points)
@@ -130,10 +131,29 @@ def test_short_and_empty_articles(encoder):
     assert summary.points == () and summary.article == Citation.of(empty)
 
 
-WORDS = ["the", "council", "said", "bridge", "market", "rates", "fire", "runner", "city",
-         "police", "new", "report", "on", "Friday", "water", "minister", "of", "record"]
+WORDS = [
+    "the",
+    "council",
+    "said",
+    "bridge",
+    "market",
+    "rates",
+    "fire",
+    "runner",
+    "city",
+    "police",
+    "new",
+    "report",
+    "on",
+    "Friday",
+    "water",
+    "minister",
+    "of",
+    "record",
+]
 sentence = st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(
-    lambda words: " ".join(words).capitalize() + ".")
+    lambda words: " ".join(words).capitalize() + "."
+)
 separator = st.sampled_from([" ", "\n", "\n\n"])
 
 
@@ -150,6 +170,7 @@ def test_property_summary_is_verbatim_ordered_and_bounded(encoder, parts, max_se
 
 
 # -- find_article / suggest_articles --
+
 
 def test_find_article_by_id_exact_title_and_fuzzy_words(articles):
     listed = list(articles.values())
@@ -189,7 +210,12 @@ def test_find_article_in_an_empty_corpus():
 def test_suggest_articles(articles):
     listed = list(articles.values())
     assert [a.id for a in suggest_articles(listed, "")] == [
-        "wildfire", "rates-2024-06", "marathon-2024", "harbour-bridge", SEED_ID]
+        "wildfire",
+        "rates-2024-06",
+        "marathon-2024",
+        "harbour-bridge",
+        SEED_ID,
+    ]
     assert [a.id for a in suggest_articles(listed, "", limit=2)] == ["wildfire", "rates-2024-06"]
     assert {a.id for a in suggest_articles(listed, "portm")} == {"marathon-2024", "harbour-bridge"}
     assert [a.id for a in suggest_articles(listed, "china inv")] == [SEED_ID]
@@ -198,6 +224,7 @@ def test_suggest_articles(articles):
 
 
 # -- summarize_topic --
+
 
 @pytest.fixture
 def engine(seeds, make_engine):

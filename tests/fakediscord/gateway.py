@@ -39,8 +39,8 @@ class Session:
         self.intents: int | None = None
         self.session_id = secrets.token_hex(16)
         self.ready = asyncio.Event()
-        self.backlog: list[dict] = []   # every dispatch sent (or meant) to this session, for RESUME
-        self.resumable = True           # False once the server invalidates it
+        self.backlog: list[dict] = []  # every dispatch sent (or meant) to this session, for RESUME
+        self.resumable = True  # False once the server invalidates it
         self._compressor = zlib.compressobj() if compress else None
         self._lock = asyncio.Lock()  # frames of one zlib stream must go out in order
 
@@ -129,14 +129,25 @@ async def _identify(server: FakeDiscord, session: Session, data: dict) -> None:
         return
     session.intents = intents
     world = server.world
-    await session.dispatch("READY", {
-        "v": 10, "user": dict(world.bot.payload(), verified=True, mfa_enabled=False, email=None),
-        "guilds": [{"id": str(world.guild_id), "unavailable": True}], "session_id": session.session_id,
-        "resume_gateway_url": server.gateway_url, "session_type": "normal",
-        "application": {"id": str(world.app_id), "flags": server.application_flags()},
-        "private_channels": [], "relationships": [], "presences": [], "user_settings": {},
-        "guild_join_requests": [], "geo_ordered_rtc_regions": ["fake"], "_trace": ["fake-gateway"],
-    })
+    await session.dispatch(
+        "READY",
+        {
+            "v": 10,
+            "user": dict(world.bot.payload(), verified=True, mfa_enabled=False, email=None),
+            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+            "session_id": session.session_id,
+            "resume_gateway_url": server.gateway_url,
+            "session_type": "normal",
+            "application": {"id": str(world.app_id), "flags": server.application_flags()},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "user_settings": {},
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["fake"],
+            "_trace": ["fake-gateway"],
+        },
+    )
     await session.dispatch("GUILD_CREATE", world.guild_create())
     session.ready.set()
     await server.notify()

@@ -27,6 +27,7 @@ def _expired(ix: Interaction) -> bool:
 
 # -- identity and commands --
 
+
 async def me(server: FakeDiscord, call: Call):
     return 200, dict(server.world.bot.payload(), verified=True, mfa_enabled=False, email=None, locale="en-US")
 
@@ -40,8 +41,9 @@ async def application(server: FakeDiscord, call: Call):
 async def gateway_url(server: FakeDiscord, call: Call):
     body = {"url": server.gateway_url}
     if call.path.endswith("/bot"):
-        body.update(shards=1, session_start_limit={"total": 1000, "remaining": 999, "reset_after": 0,
-                                                   "max_concurrency": 1})
+        body.update(
+            shards=1, session_start_limit={"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        )
     return 200, body
 
 
@@ -56,11 +58,20 @@ async def put_commands(server: FakeDiscord, call: Call, app: str, guild: str | N
     for command in call.body:
         perms = command.get("default_member_permissions")
         stored[command["name"]] = {
-            "type": 1, "options": [], "nsfw": False, "contexts": None, "integration_types": [0],
-            "name_localizations": None, "description_localizations": None, **command,
-            "id": old.get(command["name"], {}).get("id") or str(snowflake()), "application_id": app,
-            "version": str(snowflake()), "default_member_permissions": None if perms is None else str(perms),
-            **({"guild_id": guild} if guild else {})}
+            "type": 1,
+            "options": [],
+            "nsfw": False,
+            "contexts": None,
+            "integration_types": [0],
+            "name_localizations": None,
+            "description_localizations": None,
+            **command,
+            "id": old.get(command["name"], {}).get("id") or str(snowflake()),
+            "application_id": app,
+            "version": str(snowflake()),
+            "default_member_permissions": None if perms is None else str(perms),
+            **({"guild_id": guild} if guild else {}),
+        }
     server.commands[scope] = stored
     return 200, list(stored.values())
 
@@ -70,6 +81,7 @@ async def get_commands(server: FakeDiscord, call: Call, app: str, guild: str | N
 
 
 # -- interactions --
+
 
 async def callback(server: FakeDiscord, call: Call, iid: str, token: str):
     ix = server.interactions.get(token)
@@ -87,9 +99,15 @@ async def callback(server: FakeDiscord, call: Call, iid: str, token: str):
     if status != 200:
         return status, msg
     ix.acked = kind
-    body = {"interaction": {"id": str(ix.id), "type": ix.type, "response_message_loading": kind == 5,
-                            "response_message_ephemeral": bool(msg and msg["flags"] & EPHEMERAL)},
-            "resource": {"type": kind}}
+    body = {
+        "interaction": {
+            "id": str(ix.id),
+            "type": ix.type,
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(msg and msg["flags"] & EPHEMERAL),
+        },
+        "resource": {"type": kind},
+    }
     if msg is not None:
         body["interaction"]["response_message_id"] = msg["id"]
         body["resource"]["message"] = msg
@@ -118,8 +136,9 @@ async def _initial_message(server: FakeDiscord, call: Call, ix: Interaction, kin
         ix.original = _apply_edit(msg, data)
         return 200, msg
     body = dict(data, flags=int(data.get("flags") or 0) | (LOADING if kind == 5 else 0))
-    status, msg = await server.bot_message(call, ix.channel.id, body, loading=kind == 5,
-                                           **_from_interaction(server, ix))
+    status, msg = await server.bot_message(
+        call, ix.channel.id, body, loading=kind == 5, **_from_interaction(server, ix)
+    )
     if status == 200:
         ix.original = msg
     return status, msg
@@ -127,9 +146,16 @@ async def _initial_message(server: FakeDiscord, call: Call, ix: Interaction, kin
 
 def _from_interaction(server: FakeDiscord, ix: Interaction) -> dict:
     app_id = server.world.app_id
-    return {"webhook_id": app_id, "application_id": app_id, "interaction_metadata": {
-        "id": str(ix.id), "type": ix.type, "user": ix.user.payload(),
-        "authorizing_integration_owners": {"0": str(server.world.guild_id)}}}
+    return {
+        "webhook_id": app_id,
+        "application_id": app_id,
+        "interaction_metadata": {
+            "id": str(ix.id),
+            "type": ix.type,
+            "user": ix.user.payload(),
+            "authorizing_integration_owners": {"0": str(server.world.guild_id)},
+        },
+    }
 
 
 async def followup(server: FakeDiscord, call: Call, app: str, token: str):
@@ -181,6 +207,7 @@ def _apply_edit(msg: dict, body: dict) -> dict:
 
 # -- channels --
 
+
 async def create_message(server: FakeDiscord, call: Call, cid: str):
     channel = server.world.channel(int(cid))
     if channel is None:
@@ -191,11 +218,25 @@ async def create_message(server: FakeDiscord, call: Call, cid: str):
     if ref:
         target = server.messages.get(int(ref["message_id"]))
         if target is None and ref.get("fail_if_not_exists", True):
-            return 400, {"code": 50035, "message": "Invalid Form Body", "errors": {"message_reference": {
-                "_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}}}
+            return 400, {
+                "code": 50035,
+                "message": "Invalid Form Body",
+                "errors": {
+                    "message_reference": {
+                        "_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]
+                    }
+                },
+            }
         if target is not None:
-            extra = {"reference": {"type": 0, "message_id": target["id"], "channel_id": target["channel_id"],
-                                   "guild_id": str(server.world.guild_id)}, "referenced": target}
+            extra = {
+                "reference": {
+                    "type": 0,
+                    "message_id": target["id"],
+                    "channel_id": target["channel_id"],
+                    "guild_id": str(server.world.guild_id),
+                },
+                "referenced": target,
+            }
     return await server.bot_message(call, channel.id, body, **extra)
 
 
@@ -203,8 +244,11 @@ async def history(server: FakeDiscord, call: Call, cid: str):
     if server.world.channel(int(cid)) is None:
         return UNKNOWN_CHANNEL
     limit = min(max(int(call.query.get("limit", 50)), 1), 100)
-    found = sorted((m for m in server.messages.values() if m["channel_id"] == cid and not m["flags"] & EPHEMERAL),
-                   key=lambda m: int(m["id"]), reverse=True)
+    found = sorted(
+        (m for m in server.messages.values() if m["channel_id"] == cid and not m["flags"] & EPHEMERAL),
+        key=lambda m: int(m["id"]),
+        reverse=True,
+    )
     if "before" in call.query:
         found = [m for m in found if int(m["id"]) < int(call.query["before"])]
     if "after" in call.query:

@@ -35,8 +35,10 @@ def invalid(body: dict, *, creating: bool) -> dict | None:
     mentions = body.get("allowed_mentions") or {}
     for kind in ("users", "roles"):
         if kind in mentions.get("parse", []) and mentions.get(kind):
-            problems["allowed_mentions"] = _error("MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
-                                                  f"parse:[\"{kind}\"] and {kind}: [ids] are mutually exclusive.")
+            problems["allowed_mentions"] = _error(
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids] are mutually exclusive.',
+            )
     if problems:
         return {"code": 50035, "errors": problems, "message": "Invalid Form Body"}
     if creating and not (content or embeds or body.get("components") or body.get("sticker_ids")):

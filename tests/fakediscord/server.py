@@ -30,7 +30,7 @@ from .rules import invalid, notified
 from .world import World
 
 INITIAL_RESPONSE_WINDOW = 3.0
-TOKEN_LIFETIME = 15 * 60.0   # an interaction token works for follow-ups and edits this long
+TOKEN_LIFETIME = 15 * 60.0  # an interaction token works for follow-ups and edits this long
 
 
 @dataclass
@@ -41,8 +41,8 @@ class Fault:
     pattern: re.Pattern
     status: int
     times: int = 1
-    retry_after: float = 0.0      # 429 only
-    is_global: bool = False       # 429 only
+    retry_after: float = 0.0  # 429 only
+    is_global: bool = False  # 429 only
     hits: int = 0
 
     def matches(self, call: Call) -> bool:
@@ -70,12 +70,12 @@ class Interaction:
     user: User
     channel: Channel
     created: float
-    message_id: int | None = None        # the message a component sits on
-    dm: bool = False                     # invoked in a direct message with the bot
-    acked: int | None = None             # the initial callback type
+    message_id: int | None = None  # the message a component sits on
+    dm: bool = False  # invoked in a direct message with the bot
+    acked: int | None = None  # the initial callback type
     original: dict | None = None
     followups: list[dict] = field(default_factory=list)
-    choices: list[dict] | None = None    # an autocomplete answer
+    choices: list[dict] | None = None  # an autocomplete answer
 
     @property
     def loading(self) -> bool:
@@ -88,8 +88,11 @@ class Interaction:
 
 def _json(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
     # discord.py parses JSON only when the Content-Type is exactly "application/json".
-    return web.Response(body=json.dumps(payload).encode(), status=status,
-                        headers={"Content-Type": "application/json", **(headers or {})})
+    return web.Response(
+        body=json.dumps(payload).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def _error(status: int, code: int, message: str) -> tuple[int, dict]:
@@ -109,7 +112,7 @@ class FakeDiscord:
         self.interactions: dict[str, Interaction] = {}
         self.commands: dict[int | None, dict[str, dict]] = {}
         self.sessions: list[gateway.Session] = []
-        self.detached: dict[str, gateway.Session] = {}   # dropped sessions a RESUME can take over
+        self.detached: dict[str, gateway.Session] = {}  # dropped sessions a RESUME can take over
         self.resumes = 0
         self.drops = 0
         self.gateway_log: list[tuple] = []
@@ -160,11 +163,13 @@ class FakeDiscord:
 
     async def wait_for(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
         """Wait until ``check()`` is truthy (re-checked after every request and event)."""
+
         async def until() -> Any:
             async with self._changed:
                 while not (result := check()):
                     await self._changed.wait()
                 return result
+
         return await asyncio.wait_for(until(), timeout)
 
     async def notify(self) -> None:
@@ -180,8 +185,9 @@ class FakeDiscord:
         """Answer the next matching request with 429 (as Discord's edge does, with a Via header)."""
         self.rate_limit(method, path_pattern, retry_after)
 
-    def rate_limit(self, method: str, path_pattern: str, retry_after: float = 0.2, *, times: int = 1,
-                   is_global: bool = False) -> Fault:
+    def rate_limit(
+        self, method: str, path_pattern: str, retry_after: float = 0.2, *, times: int = 1, is_global: bool = False
+    ) -> Fault:
         """Answer the next ``times`` matching requests with 429 as Discord does: the JSON body with
         ``retry_after`` (seconds, a float), ``Retry-After`` (whole seconds, rounded up) and the
         ``X-RateLimit-*`` headers of the route's bucket, or of the global limit."""
@@ -250,16 +256,28 @@ class FakeDiscord:
         await self._dispatch("INTERACTION_CREATE", self._interaction_payload(ix, data, message=message))
         return ix
 
-    async def post(self, user: User, channel: Channel, content: str, *, reply_to: dict | None = None,
-                   ping_reply: bool = False) -> dict:
+    async def post(
+        self, user: User, channel: Channel, content: str, *, reply_to: dict | None = None, ping_reply: bool = False
+    ) -> dict:
         """``user`` writes ``content`` in ``channel`` (optionally as a reply)."""
         reference = referenced = None
         if reply_to is not None:
-            reference = {"type": 0, "message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
-                         "guild_id": str(self.world.guild_id)}
+            reference = {
+                "type": 0,
+                "message_id": reply_to["id"],
+                "channel_id": reply_to["channel_id"],
+                "guild_id": str(self.world.guild_id),
+            }
             referenced = self.messages[int(reply_to["id"])]
-        msg = payloads.message(id=snowflake(), channel_id=channel.id, author=user, content=content,
-                               reference=reference, referenced=referenced, users=self.world.people())
+        msg = payloads.message(
+            id=snowflake(),
+            channel_id=channel.id,
+            author=user,
+            content=content,
+            reference=reference,
+            referenced=referenced,
+            users=self.world.people(),
+        )
         if ping_reply and referenced is not None:
             msg["mentions"].append(referenced["author"])
         self.messages[int(msg["id"])] = msg
@@ -268,9 +286,12 @@ class FakeDiscord:
 
     def replies_to(self, message: dict) -> list[dict]:
         """The bot's messages that reply to ``message``, oldest first."""
-        return [m for m in self.messages.values()
-                if int(m["author"]["id"]) == self.world.bot.id
-                and (m.get("message_reference") or {}).get("message_id") == message["id"]]
+        return [
+            m
+            for m in self.messages.values()
+            if int(m["author"]["id"]) == self.world.bot.id
+            and (m.get("message_reference") or {}).get("message_id") == message["id"]
+        ]
 
     def requests(self, method: str, pattern: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
@@ -294,30 +315,69 @@ class FakeDiscord:
                 await session.dispatch("MESSAGE_CREATE", visible)
         await self.notify()
 
-    def _new_interaction(self, type: int, user: User, channel: Channel, message_id: int | None = None,
-                         dm: bool = False) -> Interaction:
-        ix = Interaction(snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48), type, user, channel,
-                         time.monotonic(), message_id=message_id, dm=dm)
+    def _new_interaction(
+        self, type: int, user: User, channel: Channel, message_id: int | None = None, dm: bool = False
+    ) -> Interaction:
+        ix = Interaction(
+            snowflake(),
+            "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48),
+            type,
+            user,
+            channel,
+            time.monotonic(),
+            message_id=message_id,
+            dm=dm,
+        )
         self.interactions[ix.token] = ix
         return ix
 
     def _interaction_payload(self, ix: Interaction, data: dict, message: dict | None = None) -> dict:
         w = self.world
         if ix.dm:
-            return payloads.dm_interaction(id=ix.id, app_id=w.app_id, type=ix.type, token=ix.token,
-                                           channel_id=ix.channel.id, user=ix.user,
-                                           app_permissions=w.permissions(w.bot), data=data)
+            return payloads.dm_interaction(
+                id=ix.id,
+                app_id=w.app_id,
+                type=ix.type,
+                token=ix.token,
+                channel_id=ix.channel.id,
+                user=ix.user,
+                app_permissions=w.permissions(w.bot),
+                data=data,
+            )
         return payloads.interaction(
-            id=ix.id, app_id=w.app_id, type=ix.type, token=ix.token, guild_id=w.guild_id, channel=ix.channel,
-            user=ix.user, permissions=w.permissions(ix.user), app_permissions=w.permissions(w.bot),
-            data=data, message=message)
+            id=ix.id,
+            app_id=w.app_id,
+            type=ix.type,
+            token=ix.token,
+            guild_id=w.guild_id,
+            channel=ix.channel,
+            user=ix.user,
+            permissions=w.permissions(ix.user),
+            app_permissions=w.permissions(w.bot),
+            data=data,
+            message=message,
+        )
 
-    async def _command_interaction(self, type: int, user: User, name: str, channel: Channel | None,
-                                   options: dict, focused: str | None, dm: bool = False) -> Interaction:
+    async def _command_interaction(
+        self,
+        type: int,
+        user: User,
+        name: str,
+        channel: Channel | None,
+        options: dict,
+        focused: str | None,
+        dm: bool = False,
+    ) -> Interaction:
         command, guild_id = self._registered(name)
-        data = {"id": command["id"], "name": name, "type": 1, "options": [
-            dict(_option(key, value), **({"focused": True} if key == focused else {}))
-            for key, value in options.items()]}
+        data = {
+            "id": command["id"],
+            "name": name,
+            "type": 1,
+            "options": [
+                dict(_option(key, value), **({"focused": True} if key == focused else {}))
+                for key, value in options.items()
+            ],
+        }
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
         if dm:
@@ -347,8 +407,18 @@ class FakeDiscord:
             ("GET", r"/applications/(?P<app>\d+)(?:/guilds/(?P<guild>\d+))?/commands", rest.get_commands, True),
             ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", rest.callback, False),
             ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", rest.followup, False),
-            ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", rest.edit_webhook, False),
-            ("GET", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", rest.get_webhook, False),
+            (
+                "PATCH",
+                r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)",
+                rest.edit_webhook,
+                False,
+            ),
+            (
+                "GET",
+                r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)",
+                rest.get_webhook,
+                False,
+            ),
             ("POST", r"/channels/(?P<cid>\d+)/messages", rest.create_message, True),
             ("GET", r"/channels/(?P<cid>\d+)/messages", rest.history, True),
             ("GET", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", rest.get_message, True),
@@ -393,18 +463,28 @@ class FakeDiscord:
         if who:
             self.pings.append((call, who))
 
-    async def bot_message(self, call: Call, channel_id: int, body: dict, *, loading: bool = False,
-                          **extra: Any) -> tuple[int, dict]:
+    async def bot_message(
+        self, call: Call, channel_id: int, body: dict, *, loading: bool = False, **extra: Any
+    ) -> tuple[int, dict]:
         """Create a message by the bot from a create payload (``loading``: the empty "thinking…"
         message of a deferred interaction); dispatch it unless ephemeral."""
         problem = invalid(body, creating=not loading)
         if problem:
             return 400, problem
         reference, referenced = extra.pop("reference", None), extra.pop("referenced", None)
-        msg = payloads.message(id=snowflake(), channel_id=channel_id, author=self.world.bot,
-                               content=body.get("content") or "", embeds=body.get("embeds"),
-                               components=body.get("components"), flags=int(body.get("flags") or 0),
-                               reference=reference, referenced=referenced, users=self.world.people(), **extra)
+        msg = payloads.message(
+            id=snowflake(),
+            channel_id=channel_id,
+            author=self.world.bot,
+            content=body.get("content") or "",
+            embeds=body.get("embeds"),
+            components=body.get("components"),
+            flags=int(body.get("flags") or 0),
+            reference=reference,
+            referenced=referenced,
+            users=self.world.people(),
+            **extra,
+        )
         replied = int(referenced["author"]["id"]) if referenced else None
         self.record_pings(call, body, replied if reference else None)
         self.messages[int(msg["id"])] = msg
@@ -432,10 +512,16 @@ def _fault_response(fault: Fault) -> web.Response:
         headers.update({"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
     else:
         bucket = hashlib.sha1(f"{fault.method} {fault.pattern.pattern}".encode()).hexdigest()[:32]
-        headers.update({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
-                        "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
-                        "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
-                        "X-RateLimit-Bucket": bucket, "X-RateLimit-Scope": "user"})
+        headers.update(
+            {
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
+                "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                "X-RateLimit-Bucket": bucket,
+                "X-RateLimit-Scope": "user",
+            }
+        )
     return _json(body, 429, headers)
 
 

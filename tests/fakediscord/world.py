@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .payloads import (ADMINISTRATOR, ALL_PERMISSIONS, EMBED_LINKS, EVERYONE_PERMISSIONS, MANAGE_GUILD,
-                       READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL, Channel, Role, User, guild_create,
-                       snowflake)
+from .payloads import (
+    ADMINISTRATOR,
+    ALL_PERMISSIONS,
+    EMBED_LINKS,
+    EVERYONE_PERMISSIONS,
+    MANAGE_GUILD,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    Channel,
+    Role,
+    User,
+    guild_create,
+    snowflake,
+)
 
 
 @dataclass
@@ -21,14 +33,20 @@ class World:
     users: dict[str, User]
 
     @classmethod
-    def default(cls) -> "World":
+    def default(cls) -> World:
         app_id, guild_id = snowflake(), snowflake()
         roles = {
             "everyone": Role(guild_id, "@everyone", EVERYONE_PERMISSIONS, position=0),
             "moderators": Role(snowflake(), "Moderators", MANAGE_GUILD | EVERYONE_PERMISSIONS, position=3),
             "news-admins": Role(snowflake(), "News admins", EVERYONE_PERMISSIONS, position=2),
-            "newsbot": Role(snowflake(), "newsbot", VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY,
-                            managed=True, bot_id=app_id, position=1),
+            "newsbot": Role(
+                snowflake(),
+                "newsbot",
+                VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY,
+                managed=True,
+                bot_id=app_id,
+                position=1,
+            ),
         }
         bot = User(app_id, "newsbot", bot=True, roles=[roles["newsbot"].id])
         owner = User(snowflake(), "owner")
@@ -43,8 +61,9 @@ class World:
         channels = {
             "general": general,
             "newsdesk": Channel(snowflake(), "newsdesk", guild_id, position=1),
-            "thread": Channel(snowflake(), "sco-questions", guild_id, type=11, parent_id=general.id,
-                              owner_id=users["alice"].id),
+            "thread": Channel(
+                snowflake(), "sco-questions", guild_id, type=11, parent_id=general.id, owner_id=users["alice"].id
+            ),
         }
         return cls(app_id, bot, owner, guild_id, roles, channels, users)
 
@@ -67,5 +86,11 @@ class World:
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
 
     def guild_create(self) -> dict:
-        return guild_create(self.guild_id, "Newsroom", self.owner.id, list(self.roles.values()),
-                            list(self.channels.values()), list(self.people().values()))
+        return guild_create(
+            self.guild_id,
+            "Newsroom",
+            self.owner.id,
+            list(self.roles.values()),
+            list(self.channels.values()),
+            list(self.people().values()),
+        )
