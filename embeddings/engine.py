@@ -10,7 +10,7 @@ from pathlib import Path
 
 import faiss
 
-from embeddings.answer.answering import AnswerPolicy, answer_question
+from embeddings.answer.answering import AnswerPolicy, answer_question, make_answerer
 from embeddings.encoders import Encoder
 from embeddings.index.backend import SearchBackend, SearchSnapshot
 from embeddings.index.factory import open_backend
@@ -106,7 +106,11 @@ class Engine:
     def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
         """A grounded answer to ``question``; ``history`` holds the conversation's earlier
         questions, oldest first, so that follow-ups resolve."""
-        return answer_question(self._current(), question, history, self.answer_policy, self.settings.retrieval_mode)
+        # Built per call (two small objects): a changed ``answer_policy`` takes effect at once.
+        components = make_answerer(self.settings, self.answer_policy)
+        return answer_question(
+            self._current(), question, history, self.answer_policy, self.settings.retrieval_mode, components=components
+        )
 
     def articles(self) -> list[Article]:
         """Every indexed article, newest first (titles and dates; ``text`` is left empty)."""

@@ -16,6 +16,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 EncoderBackend = Literal["onnx-int8", "onnx", "torch"]
 SearchBackendKind = Literal["local"]  # see embeddings.index.factory
+AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
 
 
 class EngineSettings(BaseSettings):
@@ -40,6 +41,7 @@ class EngineSettings(BaseSettings):
     ann_min_chunks: int = Field(20_000, ge=1, description="From this many chunks on, dense search is approximate.")
     search_k: int = Field(5, ge=1, le=100)
     retrieval_mode: RetrievalMode = "hybrid"
+    answer_writer: AnswerWriterKind = Field("extractive", description="How answers are written from the evidence.")
 
     @property
     def model_cache(self) -> Path:

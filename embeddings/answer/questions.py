@@ -4,10 +4,19 @@ topic it borrows from the questions before it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Sequence
 
-from embeddings.text import MAX_QUESTION_CHARS
+from embeddings.text import (
+    COPULAS,
+    DO_FORMS,
+    FUNCTION_WORDS,
+    HAVE_FORMS,
+    MAX_QUESTION_CHARS,
+    MODALS,
+    QUANTITY_WORDS,
+    WH_WORDS,
+)
 
 
 class AnswerType(StrEnum):
@@ -25,7 +34,8 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.NUMBER, re.compile(
         r"\bhow (?:many|much|old|far|long|large|big|tall|high)\b|\b(?:what|which) (?:number|percentage|percent|"
         r"amount|ordinal|rank)\b|\b(?:what|which) \w+ number\b", re.I)),
-    (AnswerType.WHERE, re.compile(r"\bwhere\b|\bwhat (?:city|country|place|town|region|venue)\b|\bin which (?:city|country)\b", re.I)),
+    (AnswerType.WHERE, re.compile(
+        r"\bwhere\b|\bwhat (?:city|country|place|town|region|venue)\b|\bin which (?:city|country)\b", re.I)),
     (AnswerType.WHO, re.compile(r"\bwho(?:m|se)?\b|\bwhat (?:person|organi[sz]ation|company|group)\b", re.I)),
 )
 
@@ -43,10 +53,12 @@ def answer_type(question: str) -> AnswerType:
 _ANAPHORA = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about)\b|\b(?:it|its|it's|they|them|their|there|that|this|"
     r"these|those|he|she|his|her|him|the same|the event|the meeting)\b", re.I)
-_WH_AND_FILLER = re.compile(
-    r"\b(?:when|where|who|whom|whose|what|which|why|how|many|much|is|are|was|were|will|would|do|does|did|"
-    r"can|could|should|the|a|an|of|in|on|at|to|for|and|or|it|its|they|them|their|there|that|this|these|"
-    r"those|he|she|his|her|him|be|been|being|held|happen|happens|take|place|about|also|so|then)\b", re.I)
+# Everything but the topic: question words, auxiliaries, function words, and the verbs that only
+# say the topic is an event ("held", "take place"). Not "has/have/had", as it always was: a
+# question's topic words decide whether it is a follow-up, so stripping more would change that.
+_FILLER = (WH_WORDS | QUANTITY_WORDS | COPULAS | {"being"} | DO_FORMS | MODALS | FUNCTION_WORDS
+           | {"of", "to", "or", "them", "him", "about", "so", "then", "held", "happen", "happens", "take", "place"})
+_WH_AND_FILLER = re.compile(rf"\b(?:{'|'.join(sorted(_FILLER))})\b", re.I)
 _TOPIC_WORDS = re.compile(r"[\w’'-]+")
 
 
@@ -82,7 +94,10 @@ def _merge(topic: list[str], words: list[str]) -> list[str]:
     return topic + [w for w in words if w.lower() not in {t.lower() for t in topic}]
 
 
-_AUX = r"(?:will|would|can|could|shall|should|may|might|did|does|do|has|have|had|is|are|was|were)"
+# The auxiliaries a question's verb follows ("who *will* chair", "when *did* it open"): not "be"
+# or "been", which come after one of these.
+_AUXILIARIES = MODALS | {"shall", "may", "might"} | DO_FORMS | HAVE_FORMS | (COPULAS - {"be", "been"})
+_AUX = rf"(?:{'|'.join(sorted(_AUXILIARIES))})"
 _VERB_AFTER_WH = re.compile(rf"^\s*(?:who|what|which \w+)\s+(?:{_AUX}\s+)?(?!the\b|a\b|an\b)([a-z]+)\b", re.I)
 _VERB_AT_END = re.compile(rf"^\s*(?:when|where|how \w+|why|what \w+)\s+{_AUX}\b.*\s([a-z]+)\W*$", re.I)
 _PARTICIPLE = re.compile(r"(?:ed|en)$|^(?:held|built|won|made|born|found|sold|paid|led|set|put|run|hit|cut|shut)$")

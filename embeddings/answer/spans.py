@@ -9,12 +9,14 @@ Every span is a slice of the sentence, so a short answer is grounded by construc
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
 
 from embeddings.answer.questions import AnswerType
+from embeddings.text import FUNCTION_WORDS, WH_WORDS
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
@@ -52,11 +54,12 @@ NUMBER_SPAN = re.compile(
 NAME_SPAN = re.compile(
     r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del|da|van|von|bin|al|la|le|the|and|for)\s+)?[A-Z][\w’'.-]*)*"
 )
-_NOT_NAMES = frozenset(
-    "the a an this that these those it its he she they we i you our their his her during according "
-    "after before in on at for and but if when while as all some many most one two three there here "
-    "what which who why how where also however meanwhile earlier later today yesterday tomorrow".split()
-)
+# Capitalised words that open a sentence but start no name ("During the talks, ...", "However,
+# Zhao ..."): function words and question words (which start no name), plus connectives, first
+# and second persons, quantities and relative days. Not "whom"/"whose", as it always was.
+_NOT_NAMES = (FUNCTION_WORDS | (WH_WORDS - {"whom", "whose"}) | frozenset(
+    "we i you our during according after before but if while as all some many most one two three here "
+    "however meanwhile earlier later today yesterday tomorrow".split()))
 # Job titles and honorifics in front of a name are not the name ("State Councilor Zhao Kezhi").
 _TITLES = frozenset(
     "mr mr. mrs mrs. ms ms. dr dr. prof prof. sir dame president vice prime minister state councilor "
@@ -160,14 +163,26 @@ def _overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+class _PerThreadStemmer(threading.local):
+    # One PyStemmer object per thread, as in embeddings.index.lexical. PyStemmer's own class
+    # docstring says a Stemmer "has internal state, so must not be called concurrently": the C
+    # stemmer writes each result into a buffer of the object, read back by a second call.
+    # A shared one works today only because PyStemmer 3.1 never releases the GIL while
+    # stemming (its extension does not even import PyEval_SaveThread): an implementation
+    # detail, and not true on free-threaded Python. The many-threads test in
+    # tests/embeddings/test_answers.py passes either way on this build; a stemmer that keeps
+    # its state across a thread switch fails it.
+    def __init__(self) -> None:
+        self.stemmer = Stemmer.Stemmer("english")
+
+
+_STEMMERS = _PerThreadStemmer()
+
+
+# lru_cache is thread-safe: at worst two threads stem the same word, each with its own stemmer.
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+    return _STEMMERS.stemmer.stemWord(word)
 
 
 def stem_terms(words: list[str]) -> set[str]:

@@ -89,3 +89,52 @@ def test_other_questions_answer_with_the_best_sentence(engine):
 def test_an_empty_question_gets_a_helpful_error(engine, bad):
     with pytest.raises(QueryError, match="ask a question"):
         engine.answer(bad)
+
+
+# Many threads at once, as the bot answers: the same answers as one thread gives. The answer
+# layer stems with PyStemmer, whose objects keep state between calls; see spans._PerThreadStemmer.
+_MIX = [
+    ("When will the SCO security council secretaries meet?", ()),
+    ("Where is the SCO security council secretaries meeting held?", ()),
+    ("Who will chair the SCO meeting?", ()),
+    ("Which meeting number is the SCO security council secretaries meeting?", ()),
+    ("How much did the Portmere harbour bridge cost?", ()),
+    ("Who won the Portmere marathon?", ()),
+    ("When is the next rate meeting of the Norland central bank?", ()),
+    ("When did the new harbour bridge in Portmere open?", ()),
+    ("Why did the Norland central bank keep its rate?", ()),
+    ("How many firefighters fought the wildfire in the Sarn mountains?", ()),
+    ("How many hectares of pine forest burned?", ()),
+    ("Who won the football final?", ()),
+    ("What is the capital of France?", ()),
+    ("Where is it held?", ("When is the SCO security council secretaries meeting?",)),
+    ("And who chairs it?", ("When is the SCO security council secretaries meeting?", "Where is it held?")),
+]
+
+
+def test_answers_from_many_threads_at_once_match_single_threaded_ones(engine):
+    import random
+    import sys
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from embeddings.answer import spans
+
+    spans._stem.cache_clear()  # so that the stemmers, not the cache, do the stemming below
+    expected = {item: engine.answer(*item) for item in _MIX}
+    spans._stem.cache_clear()
+    start = threading.Barrier(8)
+
+    def answer_many(seed: int) -> list[str]:
+        items = random.Random(seed).choices(_MIX, k=250)
+        start.wait()
+        return [f"{item[0]!r} after {item[1]!r}" for item in items if engine.answer(*item) != expected[item]]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, mid-answer
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            wrong = [w for ws in pool.map(answer_many, range(8)) for w in ws]
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []

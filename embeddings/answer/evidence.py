@@ -1,0 +1,168 @@
+"""Evidence selection: the question read into its features, and every sentence of the retrieved
+passages scored as a candidate answer, with the features the score is made of.
+
+An ``EvidenceSelector`` only ranks sentences; deciding whether the best one is good enough, and
+writing the answer, is the ``writer``'s job. ``LexicalEvidenceScorer`` is today's selector; a
+different scorer is one more class with a ``select`` method.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from types import MappingProxyType
+from typing import Protocol, runtime_checkable
+
+from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.questions import AnswerType, answer_type, focus_words, standalone_question
+from embeddings.answer.spans import Span, short_answer
+from embeddings.index.backend import TermAnalyzer
+from embeddings.models import Hit
+from embeddings.text import COPULAS, DO_FORMS, HAVE_FORMS, MODALS, QUANTITY_WORDS, WH_WORDS
+
+_WORDS = re.compile(r"\w+")
+# The words a question is built with: bm25s's stop-word list keeps them, but they say nothing
+# about where the answer is. One set filters both the analyzer's stemmed terms and the
+# question's raw word forms, so "many" and "does" are in it as the index stems them ("mani",
+# "doe"; their raw forms stay exact-form evidence) and "why" in its raw form only (the index's
+# "whi" stays a weighted term). Odd, but that is what the answers were measured with.
+_QUESTION_WORDS = ((WH_WORDS | QUANTITY_WORDS | COPULAS | DO_FORMS | HAVE_FORMS | MODALS) - {"many", "does"}
+                   | {"mani", "doe"})
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionFeatures:
+    """A question as the evidence scorer and the writer see it."""
+
+    text: str                          # the question as asked (cleaned)
+    standalone: str                    # ... with a follow-up's borrowed topic words
+    kind: AnswerType                   # the kind of short answer wanted
+    weights: Mapping[str, float]       # stemmed content term → idf (borrowed topic terms down-weighted)
+    words: frozenset[str]              # the question's own word forms
+    focus: frozenset[str]              # the predicate's word forms ("announced")
+    focus_terms: frozenset[str]        # ... and its stemmed terms the corpus knows ("announc")
+    pairs: frozenset[tuple[str, str]]  # adjacent content terms of the question
+
+
+def read_question(question: str, history: Sequence[str], analyzer: TermAnalyzer,
+                  policy: AnswerPolicy = AnswerPolicy()) -> QuestionFeatures:
+    """``question`` (already cleaned) read into its features: its kind, its standalone form
+    given ``history``, and its content terms weighted by ``analyzer``'s idf (the predicate's
+    terms by ``policy.focus_weight``, terms borrowed from ``history`` by ``policy.topic_weight``)."""
+    standalone = standalone_question(question, history)
+    own = set(analyzer.terms(question))
+    predicate = [w.lower() for w in focus_words(question)]
+    focus = set(analyzer.terms(" ".join(predicate)))
+    weights = {t: analyzer.idf(t) * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
+               for t in analyzer.terms(standalone) if t not in _QUESTION_WORDS}
+    words = frozenset(w for w in _WORDS.findall(standalone.lower()) if w not in _QUESTION_WORDS and len(w) > 2)
+    terms = [t for t in analyzer.terms(question) if t not in _QUESTION_WORDS]
+    return QuestionFeatures(
+        question, standalone, answer_type(question), MappingProxyType(weights), words, frozenset(predicate),
+        frozenset(t for t in focus if analyzer.knows(t)), frozenset(pairwise(terms)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sentence of a retrieved passage, scored as the evidence for an answer."""
+
+    hit: Hit             # the passage it comes from
+    rank: int            # that passage's rank among the hits (0 = best)
+    text: str            # the sentence, verbatim from the article
+    coverage: float      # share of the question's weighted terms present (headline terms count part)
+    exact: float         # share of the question's word forms present in their very form
+    phrase: float        # share of the question's adjacent term pairs adjacent here too
+    typed: float         # bonus for holding a span of the kind asked for
+    span: Span | None    # the short answer in it, when the question wants one and it holds one
+    score: float         # what candidates are ranked by
+
+
+@runtime_checkable
+class EvidenceSelector(Protocol):
+    """Ranks the sentences of the retrieved passages as evidence for an answer."""
+
+    def select(self, question: QuestionFeatures, analyzer: TermAnalyzer, hits: Sequence[Hit]) -> list[Candidate]:
+        """Every distinct sentence of ``hits`` as a candidate, best first (ties keep the order of
+        the hits and of the sentences in them); empty when there are no hits."""
+        ...
+
+
+class LexicalEvidenceScorer:
+    """Scores a sentence by the question's idf-weighted terms it holds, its exact word forms
+    and adjacent pairs, a short answer of the asked-for kind near the question's words, and the
+    rank of its passage; weights from ``AnswerPolicy`` (measured in docs/EVALUATION.md)."""
+
+    def __init__(self, policy: AnswerPolicy = AnswerPolicy()) -> None:
+        self.policy = policy
+
+    def select(self, question: QuestionFeatures, analyzer: TermAnalyzer, hits: Sequence[Hit]) -> list[Candidate]:
+        """See ``EvidenceSelector.select``."""
+        headlines: dict[str, set[str]] = {}
+        candidates = []
+        for rank, hit, text in sentences(hits):
+            if hit.article.id not in headlines:
+                headlines[hit.article.id] = set(analyzer.terms(hit.article.title))
+            candidates.append(self.score(question, analyzer, hit, rank, text, headlines[hit.article.id]))
+        # sorted() is stable, even reversed: equal scores stay in passage order, as max() picked.
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
+
+    def score(self, question: QuestionFeatures, analyzer: TermAnalyzer, hit: Hit, rank: int, text: str,
+              headline: set[str]) -> Candidate:
+        """Sentence ``text`` of ``hit`` (ranked ``rank``; ``headline`` = its headline's terms) scored."""
+        policy = self.policy
+        sequence = analyzer.terms(text)
+        present = set(sequence)
+        # A sentence is about its article's headline even when it says "it": headline terms count half.
+        matched = sum(w * (1.0 if t in present else policy.headline_credit if t in headline else 0.0)
+                      for t, w in question.weights.items())
+        coverage = matched / (sum(question.weights.values()) or 1.0)
+        exact = _exact(question, text)
+        wants_span = question.kind is not AnswerType.OTHER
+        span = short_answer(text, set(question.weights), question.kind) if wants_span else None
+        typed = self._typed(question, span, present)
+        phrase = shared_pairs(question.pairs, sequence)
+        score = (coverage + policy.exact_weight * exact + policy.phrase_weight * phrase + typed
+                 + policy.rank_weight / (rank + 1))
+        return Candidate(hit, rank, text, coverage, exact, phrase, typed, span, score)
+
+    def _typed(self, question: QuestionFeatures, span: Span | None, present: set[str]) -> float:
+        # Holding a span of the asked-for kind earns part of the bonus (type_floor); the rest goes
+        # to spans that sit near the question's words.
+        policy = self.policy
+        if span is None:
+            return 0.0
+        typed = policy.type_weight * (policy.type_floor + (1 - policy.type_floor) / (1 + span.distance / 40))
+        if question.focus_terms and not question.focus_terms & present:
+            typed *= policy.off_focus  # a name in a sentence that never speaks of chairing rarely chairs
+        return typed
+
+
+def _exact(question: QuestionFeatures, text: str) -> float:
+    # The question's own word forms ("announced", not just "announc-ement") break ties; the
+    # predicate's form counts twice.
+    forms = set(_WORDS.findall(text.lower()))
+    found = len(question.words & forms) + len(question.focus & forms)
+    return found / ((len(question.words) + len(question.focus)) or 1)
+
+
+def sentences(hits: Sequence[Hit]) -> Iterator[tuple[int, Hit, str]]:
+    """(rank, hit, sentence text) for every distinct sentence of ``hits``, in order: chunks
+    overlap, so a sentence is given once, with the first (best) hit holding it."""
+    seen: set[tuple[str, int]] = set()
+    for rank, hit in enumerate(hits):
+        for sentence in hit.chunk.sentences:
+            if (hit.article.id, sentence.start) not in seen:
+                seen.add((hit.article.id, sentence.start))
+                yield rank, hit, hit.article.text[sentence.start : sentence.end]
+
+
+def shared_pairs(pairs: frozenset[tuple[str, str]], sequence: Sequence[str]) -> float:
+    """Share of the question's adjacent term pairs ("next rate", "rate meet") adjacent in
+    ``sequence`` too, in either order; 0 when the question has none."""
+    if not pairs:
+        return 0.0
+    here = {frozenset(p) for p in pairwise(sequence)}
+    return sum(frozenset(p) in here for p in pairs) / len(pairs)

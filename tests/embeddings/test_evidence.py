@@ -1,0 +1,115 @@
+"""Evidence selection alone: the question's features and the ranked candidate sentences, over
+hand-made hits of the real fixture articles and a lexical analyzer built from them (no
+retriever, no encoder)."""
+
+from __future__ import annotations
+
+import pytest
+
+from embeddings.answer.evidence import (
+    Candidate,
+    EvidenceSelector,
+    LexicalEvidenceScorer,
+    QuestionFeatures,
+    read_question,
+    sentences,
+)
+from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.questions import AnswerType
+from embeddings.index.backend import TermAnalyzer
+from embeddings.index.lexical import LexicalIndex
+from embeddings.ingest.corpus import read_corpus
+from embeddings.ingest.sentences import split_sentences
+from embeddings.models import Article, Chunk, Hit
+
+from ..conftest import copy_seeds
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory) -> dict[str, Article]:
+    """The fixture articles by a word of their id or title ("marathon", "bridge", "SCO"...)."""
+    corpus = read_corpus(copy_seeds(tmp_path_factory.mktemp("evidence") / "seeds"))
+    return {a.id: a for a in corpus.articles}
+
+
+@pytest.fixture(scope="module")
+def analyzer(articles) -> TermAnalyzer:
+    """BM25 terms and idf over the fixture articles, one chunk each."""
+    return LexicalIndex.build(range(len(articles)), [a.text for a in articles.values()])
+
+
+def find(articles: dict[str, Article], word: str) -> Article:
+    return next(a for a in articles.values() if word.lower() in (a.id + a.title).lower())
+
+
+def hit(article: Article, rank: int = 0) -> Hit:
+    """The whole article as one retrieved chunk."""
+    chunk = Chunk(article.id, 0, 0, len(article.text), article.text, split_sentences(article.text), article.title, 0)
+    return Hit(rank, chunk, article, score=1.0 / (rank + 1), dense_score=0.5)
+
+
+def select(analyzer, question: str, hits: list[Hit], history=()) -> tuple[QuestionFeatures, list[Candidate]]:
+    features = read_question(question, history, analyzer)
+    return features, LexicalEvidenceScorer().select(features, analyzer, hits)
+
+
+def test_the_scorer_is_an_evidence_selector():
+    assert isinstance(LexicalEvidenceScorer(), EvidenceSelector)
+
+
+def test_the_sentence_that_answers_ranks_first_with_its_short_answer(articles, analyzer):
+    hits = [hit(find(articles, "bridge"), 0), hit(find(articles, "marathon"), 1), hit(find(articles, "wildfire"), 2)]
+    features, candidates = select(analyzer, "Who won the Portmere marathon?", hits)
+    best = candidates[0]
+    assert features.kind is AnswerType.WHO
+    assert best.hit.article.id == find(articles, "marathon").id and best.rank == 1
+    assert best.span is not None and best.span.text == "Grace Wanjiru"
+    assert best.span.text in best.text and best.text in best.hit.article.text
+
+
+def test_candidates_are_every_distinct_sentence_best_first(articles, analyzer):
+    bridge = find(articles, "bridge")
+    hits = [hit(bridge, 0), hit(bridge, 1), hit(find(articles, "rates"), 2)]  # the same chunk twice
+    _, candidates = select(analyzer, "How much did the Portmere harbour bridge cost?", hits)
+    assert len(candidates) == len(list(sentences(hits))) == len(hits[0].chunk.sentences) + len(hits[2].chunk.sentences)
+    assert len({(c.hit.article.id, c.text) for c in candidates}) == len(candidates)
+    assert [c.score for c in candidates] == sorted((c.score for c in candidates), reverse=True)
+    assert all(c.rank != 1 for c in candidates)  # a repeated sentence counts once, with its best hit
+    assert candidates[0].span.text == "310 million euros"
+
+
+def test_the_features_add_up_to_the_score(articles, analyzer):
+    policy = AnswerPolicy()
+    question = "When will the SCO security council secretaries meet?"
+    _, candidates = select(analyzer, question, [hit(find(articles, "SCO"))])
+    for c in candidates:
+        assert 0.0 <= c.coverage <= 1.0 and 0.0 <= c.exact <= 1.0 and 0.0 <= c.phrase <= 1.0
+        assert 0.0 <= c.typed <= policy.type_weight and (c.typed > 0) == (c.span is not None)
+        expected = (c.coverage + policy.exact_weight * c.exact + policy.phrase_weight * c.phrase + c.typed
+                    + policy.rank_weight / (c.rank + 1))
+        assert c.score == pytest.approx(expected)
+    assert candidates[0].span.text == "May 21-22"
+
+
+def test_a_question_without_a_factoid_kind_gets_no_span(articles, analyzer):
+    _, candidates = select(analyzer, "Why did the Norland central bank keep its rate?", [hit(find(articles, "rates"))])
+    assert all(c.span is None and c.typed == 0.0 for c in candidates)
+    assert "stubborn inflation" in candidates[0].text
+
+
+def test_no_hits_no_candidates(analyzer):
+    assert select(analyzer, "Who won the Portmere marathon?", [])[1] == []
+
+
+def test_question_words_carry_no_weight_and_the_predicate_weighs_most(analyzer):
+    features = read_question("Who will chair the SCO meeting?", (), analyzer)
+    assert not {"who", "will"} & set(features.weights)
+    assert features.focus == {"chair"} and features.focus_terms <= {"chair"}
+    assert features.weights["chair"] == pytest.approx(2.0 * analyzer.idf("chair"))
+    assert ("sco", "meet") in features.pairs
+
+
+def test_a_follow_up_borrows_the_topic_at_a_lower_weight(analyzer):
+    features = read_question("Where is it held?", ["When is the SCO security council secretaries meeting?"], analyzer)
+    assert "SCO" in features.standalone and features.kind is AnswerType.WHERE
+    assert features.weights["sco"] == pytest.approx(AnswerPolicy().topic_weight * analyzer.idf("sco"))
