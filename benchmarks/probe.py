@@ -35,7 +35,10 @@ STAGES = ("encode", "dense", "bm25", "fusion", "answer", "total")
 
 def percentiles(values: list[float]) -> dict[str, float]:
     ms = sorted(v * 1000 for v in values)
-    pick = lambda p: ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))]
+
+    def pick(p: float) -> float:
+        return ms[min(len(ms) - 1, round(p / 100 * (len(ms) - 1)))]
+
     return {"p50": round(statistics.median(ms), 2), "p95": round(pick(95), 2), "p99": round(pick(99), 2)}
 
 

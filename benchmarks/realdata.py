@@ -87,7 +87,8 @@ def load_real(cache_dir: Path, encoder, *, config: ChunkingConfig = ChunkingConf
     chunks = tuple(tuple(chunk_article(a, encoder, config)) for a in articles)
     texts = [c.embed_text for per in chunks for c in per]
     log(
-        f"chunked {len(articles):,} articles into {len(texts):,} chunks in {time.perf_counter() - started:.0f} s; embedding"
+        f"chunked {len(articles):,} articles into {len(texts):,} chunks "
+        f"in {time.perf_counter() - started:.0f} s; embedding"
     )
     started = time.perf_counter()
     vectors = encoder.encode(texts, batch_size=32)

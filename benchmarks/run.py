@@ -190,7 +190,8 @@ def targets(results: dict) -> list[str]:
         lines.append(line)
     for s in results.get("startup", []):
         lines.append(
-            f"start-up to first answer at {s['size']:,} chunks: {s['median_s']} s (target 5 s: ×{s['median_s'] / 5:.2f})"
+            f"start-up to first answer at {s['size']:,} chunks: {s['median_s']} s "
+            f"(target 5 s: ×{s['median_s'] / 5:.2f})"
         )
     return lines
 

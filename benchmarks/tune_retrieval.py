@@ -44,7 +44,7 @@ def main() -> None:
                     retrieval.RRF_K = rrf_k
                     extra = f" rrf_k={rrf_k}" if hybrid else ""
                     for label, subset in (("all", data.questions), ("when", when)):
-                        s = evaluate_retrieval(lambda q, k: r.search(q, k, mode), subset)
+                        s = evaluate_retrieval(lambda q, k, r=r, mode=mode: r.search(q, k, mode), subset)
                         print(
                             f"  {mode:6}{extra:22} {label:4} r@1 {s.recall[1]:.3f} r@5 {s.recall[5]:.3f} "
                             f"r@10 {s.recall[10]:.3f} mrr@10 {s.mrr_at_10:.3f} p50 {s.latency_ms_p50:.1f}ms"

@@ -70,18 +70,7 @@ def answer_to_dict(answer: Answer) -> dict:
         "answered": answer.answered,
         "short_answer": answer.short_answer,
         "sentences": list(answer.sentences),
-        "sources": [
-            {
-                "article_id": c.article_id,
-                "title": c.title,
-                "published": c.published,
-                "url": c.url,
-                "source": c.source,
-                "place": c.place,
-                "score": round(c.score, 6),
-            }
-            for c in answer.sources
-        ],
+        "sources": [{**citation_to_dict(c), "score": round(c.score, 6)} for c in answer.sources],
         "confidence": answer.confidence,
         "standalone_question": answer.standalone_question,
         "note": answer.note,
@@ -114,8 +103,9 @@ def citation_text(c: Citation) -> str:
     return f"{text} {c.url}" if c.url else text
 
 
-def summary_to_dict(summary: Summary) -> dict:
-    cite = lambda c: {
+def citation_to_dict(c: Citation) -> dict:
+    """Where a quoted sentence comes from, as JSON (without the retrieval score)."""
+    return {
         "article_id": c.article_id,
         "title": c.title,
         "published": c.published,
@@ -123,10 +113,13 @@ def summary_to_dict(summary: Summary) -> dict:
         "source": c.source,
         "place": c.place,
     }
+
+
+def summary_to_dict(summary: Summary) -> dict:
     return {
         "title": summary.title,
-        "article": cite(summary.article) if summary.article else None,
-        "points": [{"text": p.text, "source": cite(p.citation)} for p in summary.points],
+        "article": citation_to_dict(summary.article) if summary.article else None,
+        "points": [{"text": p.text, "source": citation_to_dict(p.citation)} for p in summary.points],
     }
 
 

@@ -95,6 +95,7 @@ class Engine:
     def _current(self) -> Retriever:
         if self._retriever is None:
             self.load()
+        assert self._retriever is not None  # load() sets it or raises
         return self._retriever
 
     # -- queries --

@@ -48,7 +48,7 @@ class IndexWriteError(NewsbotError):
         self.code = code  # the errno that stopped the write
 
     @classmethod
-    def from_exception(cls, exc: BaseException, data_dir) -> IndexWriteError | None:
+    def from_exception(cls, exc: BaseException, data_dir: str | os.PathLike[str]) -> IndexWriteError | None:
         """The user-fit error for ``exc``, raised while writing the index in ``data_dir``, when
         it comes from the storage (ENOSPC, EDQUOT, EFBIG, EROFS, EACCES, EPERM, whether raised
         as OSError, by SQLite or by FAISS); None for anything else, which is a bug to surface."""
@@ -75,14 +75,14 @@ _SQLITE_FAULTS = {"SQLITE_FULL": errno.ENOSPC, "SQLITE_READONLY": errno.EROFS, "
 _FREE_SPACE_FLOOR = 256 * 1024  # bytes; a failed write that leaves less than this hit a full disk
 
 
-def _write_fault_code(exc: BaseException, data_dir) -> int | None:
+def _write_fault_code(exc: BaseException, data_dir: str | os.PathLike[str]) -> int | None:
     code = _reported_code(exc, data_dir)
     if code == errno.ENOSPC and _has_room(data_dir) and _file_size_limited():
         return errno.EFBIG  # SQLite reports a file-size limit (EFBIG) as a full disk
     return code
 
 
-def _has_room(data_dir) -> bool:
+def _has_room(data_dir: str | os.PathLike[str]) -> bool:
     try:
         fs = os.statvfs(data_dir)
     except OSError:
@@ -98,20 +98,21 @@ def _file_size_limited() -> bool:
     return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
 
 
-def _reported_code(exc: BaseException, data_dir) -> int | None:
+def _reported_code(exc: BaseException, data_dir: str | os.PathLike[str]) -> int | None:
     seen: list[BaseException] = []
-    while exc is not None and exc not in seen and len(seen) < 8:
-        seen.append(exc)
-        if isinstance(exc, OSError) and exc.errno in _WRITE_FAULTS:
-            return exc.errno
-        code = _SQLITE_FAULTS.get(getattr(exc, "sqlite_errorname", ""))
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 8:
+        seen.append(current)
+        if isinstance(current, OSError) and current.errno in _WRITE_FAULTS:
+            return current.errno
+        code = _SQLITE_FAULTS.get(getattr(current, "sqlite_errorname", ""))
         if code is not None:
             return code
-        text = str(exc)  # FAISS raises RuntimeError with the C library's strerror in its text
+        text = str(current)  # FAISS raises RuntimeError with the C library's strerror in its text
         for code in _WRITE_FAULTS:
             if os.strerror(code) in text:
                 return code
-        exc = exc.__cause__ or exc.__context__
+        current = current.__cause__ or current.__context__
     if not any(isinstance(e, (OSError, sqlite3.Error, RuntimeError)) for e in seen):
         return None
     # Some writers lose the errno (numpy: "N requested and M written"; SQLite: "unable to open

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from embeddings.encoders import Encoder
 from embeddings.errors import NewsbotError
@@ -64,13 +65,13 @@ def load_squad(path: Path, *, limit: int | None = None) -> Dataset:
     return Dataset(tuple(articles), tuple(questions))
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> dict[str, Any]:
     try:
         if path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
                 name = next(n for n in archive.namelist() if n.endswith(".json"))
-                return json.loads(archive.read(name))
-        return json.loads(path.read_text(encoding="utf-8"))
+                return cast("dict[str, Any]", json.loads(archive.read(name)))
+        return cast("dict[str, Any]", json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, StopIteration, zipfile.BadZipFile) as exc:
         raise NewsbotError(f"Cannot read the evaluation file {path}: {exc}") from exc
 
@@ -197,13 +198,18 @@ class AnswerScores:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+# (answered, sentence hit, exact match, F1, is a "when" question) for one present question
+_AnswerRow = tuple[bool, bool, float, float, bool]
+
+
 def evaluate_answers(
     ask: Callable[[str], Answer], present: Sequence[Question], heldout: Sequence[Question] = ()
 ) -> AnswerScores:
     """Ask every question through ``ask``. Present questions score sentence hits, exact match
     and F1 (the short answer, or the quoted sentence when there is none; a refusal scores 0);
     held-out questions score the refusal rate."""
-    rows, latencies = [], []
+    rows: list[_AnswerRow] = []
+    latencies: list[float] = []
     for question in present:
         started = time.perf_counter()
         answer = ask(question.text)
@@ -227,7 +233,7 @@ def evaluate_answers(
     return _answer_scores(rows, len(heldout), refused, latencies)
 
 
-def _answer_scores(rows, heldout: int, refused: int, latencies: list[float]) -> AnswerScores:
+def _answer_scores(rows: Sequence[_AnswerRow], heldout: int, refused: int, latencies: list[float]) -> AnswerScores:
     n = max(1, len(rows))
     when = [r for r in rows if r[4]]
     w = max(1, len(when))
@@ -249,7 +255,7 @@ def _answer_scores(rows, heldout: int, refused: int, latencies: list[float]) -> 
 
 def run_evaluation(
     dataset: Dataset, settings: EngineSettings, encoder: Encoder, *, mode: RetrievalMode = "hybrid", holdout: int = 5
-) -> dict[str, float]:
+) -> dict[str, float | str]:
     """Index ``dataset`` (minus every ``holdout``-th article) through the normal pipeline in a
     temporary folder, then measure ingest, retrieval and answers; one flat dict of results."""
     from embeddings.engine import Engine  # the engine imports this module's neighbours, not this module

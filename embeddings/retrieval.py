@@ -8,7 +8,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import get_args
+from typing import Any, cast, get_args
 
 import numpy as np
 
@@ -77,7 +77,7 @@ class Retriever:
                 self._cache.move_to_end(query)
                 return vector
         with stage("encode"):
-            vector = self.encoder.encode([query])[0]
+            vector = cast(np.ndarray, self.encoder.encode([query])[0])  # numpy types a row as Any
         with self._cache_lock:
             self._cache[query] = vector
             if len(self._cache) > self._cache_size:
@@ -126,7 +126,7 @@ class Retriever:
 
 def _fuse(dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> list[_Candidate]:
     """Reciprocal rank fusion of the two ranked lists (a single list keeps its own order)."""
-    fields: dict[int, dict] = {}
+    fields: dict[int, dict[str, Any]] = {}  # _Candidate fields: float scores, int ranks
     for name, ranked in (("dense", dense), ("bm25", lexical)):
         for rank, (chunk_id, score) in enumerate(ranked, start=1):
             entry = fields.setdefault(chunk_id, {"score": 0.0})

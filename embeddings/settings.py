@@ -22,9 +22,7 @@ AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
 class EngineSettings(BaseSettings):
     """Everything the engine needs to know; every field is documented in ``.env.example``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the index lives.")
     search_backend: SearchBackendKind = Field("local", description="Where chunks are kept and searched.")

@@ -146,7 +146,7 @@ def _ranked(articles: Sequence[Article], ref: str) -> list[tuple[float, Article]
 
 def _newest_first(articles: Sequence[Article]) -> list[Article]:
     by_title = sorted(articles, key=lambda a: a.title.casefold())
-    dated = sorted((a for a in by_title if a.published), key=lambda a: a.published, reverse=True)
+    dated = sorted((a for a in by_title if a.published), key=lambda a: a.published or "", reverse=True)
     return dated + [a for a in by_title if not a.published]
 
 
@@ -202,7 +202,7 @@ def _is_full_sentence(sentence: str) -> bool:
 
 
 def _centroid(vectors: np.ndarray, title_vector: np.ndarray) -> np.ndarray:
-    mean = vectors.mean(axis=0)
+    mean: np.ndarray = vectors.mean(axis=0)
     mean /= np.linalg.norm(mean) or 1.0
     centre = mean + TITLE_WEIGHT * title_vector
     return centre / (np.linalg.norm(centre) or 1.0)
@@ -252,7 +252,7 @@ def summarize_topic(query: str, hits: Sequence[Hit], encoder: Encoder, *, max_po
     missing = [h for h, hit in enumerate(hits) if hit.dense_score is None]
     rows = encoder.encode([query, *texts, *(hits[h].chunk.embed_text for h in missing)])
     query_vector, vectors = rows[0], rows[1 : 1 + len(texts)]
-    chunk_scores = [hit.dense_score for hit in hits]
+    chunk_scores = [hit.dense_score or 0.0 for hit in hits]  # the missing ones are filled in next
     for h, row in zip(missing, rows[1 + len(texts) :]):
         chunk_scores[h] = float(row @ query_vector)
     context = np.array([max(chunk_scores[h] for h in hit_ids) for hit_ids in contexts])
@@ -266,7 +266,9 @@ def summarize_topic(query: str, hits: Sequence[Hit], encoder: Encoder, *, max_po
     return Summary(title, tuple(SummaryPoint(texts[i], citations[spans[i][0]]) for i in chosen))
 
 
-def _digest_candidates(hits: Sequence[Hit]):
+def _digest_candidates(
+    hits: Sequence[Hit],
+) -> tuple[list[Article], list[Citation], list[tuple[int, Sentence]], list[list[int]]]:
     """Articles in hit order with their citations, and the distinct full sentences of the hit
     chunks as (article index, sentence) with the hits whose chunk holds each (chunks overlap)."""
     articles: list[Article] = []

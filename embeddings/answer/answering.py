@@ -35,8 +35,9 @@ class AnswerComponents:
     writer: AnswerWriter
 
 
-def answer_components(policy: AnswerPolicy = AnswerPolicy(),
-                      writer: AnswerWriterKind = "extractive") -> AnswerComponents:
+def answer_components(
+    policy: AnswerPolicy = AnswerPolicy(), writer: AnswerWriterKind = "extractive"
+) -> AnswerComponents:
     """Today's evidence scorer and the writer named ``writer`` (``NEWSBOT_ANSWER_WRITER``), both
     with ``policy``; ValueError for an unknown writer."""
     if writer not in _WRITERS:
@@ -49,9 +50,15 @@ def make_answerer(settings: EngineSettings, policy: AnswerPolicy = AnswerPolicy(
     return answer_components(policy, settings.answer_writer)
 
 
-def answer_question(retriever: Retriever, question: str, history: Sequence[str] = (),
-                    policy: AnswerPolicy = AnswerPolicy(), mode: RetrievalMode = "hybrid", *,
-                    components: AnswerComponents | None = None) -> Answer:
+def answer_question(
+    retriever: Retriever,
+    question: str,
+    history: Sequence[str] = (),
+    policy: AnswerPolicy = AnswerPolicy(),
+    mode: RetrievalMode = "hybrid",
+    *,
+    components: AnswerComponents | None = None,
+) -> Answer:
     """Answer ``question`` (a follow-up is read in the light of ``history``, the earlier
     questions, oldest first) from the articles behind ``retriever``: the passages are searched
     in ``mode``. ``policy`` decides how the question is read and how many passages are read;

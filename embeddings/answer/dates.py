@@ -71,7 +71,7 @@ def _weekday(text: str, base: date, future: bool) -> str | None:
 
 
 def _month_day(text: str, base: date, future: bool) -> str | None:
-    """"May 21-22" in an article of 2018 → "May 21-22, 2018" (the next year when a sentence
+    """ "May 21-22" in an article of 2018 → "May 21-22, 2018" (the next year when a sentence
     about the future names a day that has passed already in the article's year)."""
     match = re.match(r"([a-z]+)\.? (\d{1,2})", text) or re.match(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)", text)
     if not match:

@@ -28,26 +28,29 @@ _WORDS = re.compile(r"\w+")
 # question's raw word forms, so "many" and "does" are in it as the index stems them ("mani",
 # "doe"; their raw forms stay exact-form evidence) and "why" in its raw form only (the index's
 # "whi" stays a weighted term). Odd, but that is what the answers were measured with.
-_QUESTION_WORDS = ((WH_WORDS | QUANTITY_WORDS | COPULAS | DO_FORMS | HAVE_FORMS | MODALS) - {"many", "does"}
-                   | {"mani", "doe"})
+_QUESTION_WORDS = (WH_WORDS | QUANTITY_WORDS | COPULAS | DO_FORMS | HAVE_FORMS | MODALS) - {"many", "does"} | {
+    "mani",
+    "doe",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class QuestionFeatures:
     """A question as the evidence scorer and the writer see it."""
 
-    text: str                          # the question as asked (cleaned)
-    standalone: str                    # ... with a follow-up's borrowed topic words
-    kind: AnswerType                   # the kind of short answer wanted
-    weights: Mapping[str, float]       # stemmed content term → idf (borrowed topic terms down-weighted)
-    words: frozenset[str]              # the question's own word forms
-    focus: frozenset[str]              # the predicate's word forms ("announced")
-    focus_terms: frozenset[str]        # ... and its stemmed terms the corpus knows ("announc")
+    text: str  # the question as asked (cleaned)
+    standalone: str  # ... with a follow-up's borrowed topic words
+    kind: AnswerType  # the kind of short answer wanted
+    weights: Mapping[str, float]  # stemmed content term → idf (borrowed topic terms down-weighted)
+    words: frozenset[str]  # the question's own word forms
+    focus: frozenset[str]  # the predicate's word forms ("announced")
+    focus_terms: frozenset[str]  # ... and its stemmed terms the corpus knows ("announc")
     pairs: frozenset[tuple[str, str]]  # adjacent content terms of the question
 
 
-def read_question(question: str, history: Sequence[str], analyzer: TermAnalyzer,
-                  policy: AnswerPolicy = AnswerPolicy()) -> QuestionFeatures:
+def read_question(
+    question: str, history: Sequence[str], analyzer: TermAnalyzer, policy: AnswerPolicy = AnswerPolicy()
+) -> QuestionFeatures:
     """``question`` (already cleaned) read into its features: its kind, its standalone form
     given ``history``, and its content terms weighted by ``analyzer``'s idf (the predicate's
     terms by ``policy.focus_weight``, terms borrowed from ``history`` by ``policy.topic_weight``)."""
@@ -55,13 +58,22 @@ def read_question(question: str, history: Sequence[str], analyzer: TermAnalyzer,
     own = set(analyzer.terms(question))
     predicate = [w.lower() for w in focus_words(question)]
     focus = set(analyzer.terms(" ".join(predicate)))
-    weights = {t: analyzer.idf(t) * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
-               for t in analyzer.terms(standalone) if t not in _QUESTION_WORDS}
+    weights = {
+        t: analyzer.idf(t) * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
+        for t in analyzer.terms(standalone)
+        if t not in _QUESTION_WORDS
+    }
     words = frozenset(w for w in _WORDS.findall(standalone.lower()) if w not in _QUESTION_WORDS and len(w) > 2)
     terms = [t for t in analyzer.terms(question) if t not in _QUESTION_WORDS]
     return QuestionFeatures(
-        question, standalone, answer_type(question), MappingProxyType(weights), words, frozenset(predicate),
-        frozenset(t for t in focus if analyzer.knows(t)), frozenset(pairwise(terms)),
+        question,
+        standalone,
+        answer_type(question),
+        MappingProxyType(weights),
+        words,
+        frozenset(predicate),
+        frozenset(t for t in focus if analyzer.knows(t)),
+        frozenset(pairwise(terms)),
     )
 
 
@@ -69,15 +81,15 @@ def read_question(question: str, history: Sequence[str], analyzer: TermAnalyzer,
 class Candidate:
     """One sentence of a retrieved passage, scored as the evidence for an answer."""
 
-    hit: Hit             # the passage it comes from
-    rank: int            # that passage's rank among the hits (0 = best)
-    text: str            # the sentence, verbatim from the article
-    coverage: float      # share of the question's weighted terms present (headline terms count part)
-    exact: float         # share of the question's word forms present in their very form
-    phrase: float        # share of the question's adjacent term pairs adjacent here too
-    typed: float         # bonus for holding a span of the kind asked for
-    span: Span | None    # the short answer in it, when the question wants one and it holds one
-    score: float         # what candidates are ranked by
+    hit: Hit  # the passage it comes from
+    rank: int  # that passage's rank among the hits (0 = best)
+    text: str  # the sentence, verbatim from the article
+    coverage: float  # share of the question's weighted terms present (headline terms count part)
+    exact: float  # share of the question's word forms present in their very form
+    phrase: float  # share of the question's adjacent term pairs adjacent here too
+    typed: float  # bonus for holding a span of the kind asked for
+    span: Span | None  # the short answer in it, when the question wants one and it holds one
+    score: float  # what candidates are ranked by
 
 
 @runtime_checkable
@@ -109,23 +121,31 @@ class LexicalEvidenceScorer:
         # sorted() is stable, even reversed: equal scores stay in passage order, as max() picked.
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
-    def score(self, question: QuestionFeatures, analyzer: TermAnalyzer, hit: Hit, rank: int, text: str,
-              headline: set[str]) -> Candidate:
+    def score(
+        self, question: QuestionFeatures, analyzer: TermAnalyzer, hit: Hit, rank: int, text: str, headline: set[str]
+    ) -> Candidate:
         """Sentence ``text`` of ``hit`` (ranked ``rank``; ``headline`` = its headline's terms) scored."""
         policy = self.policy
         sequence = analyzer.terms(text)
         present = set(sequence)
         # A sentence is about its article's headline even when it says "it": headline terms count half.
-        matched = sum(w * (1.0 if t in present else policy.headline_credit if t in headline else 0.0)
-                      for t, w in question.weights.items())
+        matched = sum(
+            w * (1.0 if t in present else policy.headline_credit if t in headline else 0.0)
+            for t, w in question.weights.items()
+        )
         coverage = matched / (sum(question.weights.values()) or 1.0)
         exact = _exact(question, text)
         wants_span = question.kind is not AnswerType.OTHER
         span = short_answer(text, set(question.weights), question.kind) if wants_span else None
         typed = self._typed(question, span, present)
         phrase = shared_pairs(question.pairs, sequence)
-        score = (coverage + policy.exact_weight * exact + policy.phrase_weight * phrase + typed
-                 + policy.rank_weight / (rank + 1))
+        score = (
+            coverage
+            + policy.exact_weight * exact
+            + policy.phrase_weight * phrase
+            + typed
+            + policy.rank_weight / (rank + 1)
+        )
         return Candidate(hit, rank, text, coverage, exact, phrase, typed, span, score)
 
     def _typed(self, question: QuestionFeatures, span: Span | None, present: set[str]) -> float:

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 class AnswerPolicy:
     """The knobs of answering; defaults measured in docs/EVALUATION.md."""
 
-    passages: int = 5             # chunks read for candidate sentences
-    type_weight: float = 0.25     # a sentence holding the kind of answer asked for
-    type_floor: float = 0.5       # share of that bonus a span earns however far from the question's words
-    off_focus: float = 0.5        # share of it kept when the sentence lacks the question's predicate
-    rank_weight: float = 0.15     # a sentence from a higher-ranked passage
-    exact_weight: float = 0.25    # the question's words in their very form
-    phrase_weight: float = 0.2    # the question's adjacent terms adjacent in the sentence too
+    passages: int = 5  # chunks read for candidate sentences
+    type_weight: float = 0.25  # a sentence holding the kind of answer asked for
+    type_floor: float = 0.5  # share of that bonus a span earns however far from the question's words
+    off_focus: float = 0.5  # share of it kept when the sentence lacks the question's predicate
+    rank_weight: float = 0.15  # a sentence from a higher-ranked passage
+    exact_weight: float = 0.25  # the question's words in their very form
+    phrase_weight: float = 0.2  # the question's adjacent terms adjacent in the sentence too
     headline_credit: float = 0.5  # a question term found in the headline, not the sentence
-    focus_weight: float = 2.0     # the question's predicate ("chair" in "who will chair ...")
-    topic_weight: float = 0.25    # terms a follow-up borrows from earlier questions count less
+    focus_weight: float = 2.0  # the question's predicate ("chair" in "who will chair ...")
+    topic_weight: float = 0.25  # terms a follow-up borrows from earlier questions count less
     min_confidence: float = 0.40  # below this the bot says it could not find the answer
-    related: int = 3              # closest articles listed with a refusal
+    related: int = 3  # closest articles listed with a refusal

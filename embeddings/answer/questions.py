@@ -28,14 +28,26 @@ class AnswerType(StrEnum):
 
 
 _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    (AnswerType.WHEN, re.compile(
-        r"\bwhen\b|\bwhat (?:year|date|day|time|month|century|decade)\b|\bwhich (?:year|date|day|month)\b"
-        r"|\bhow long ago\b|\bsince when\b", re.I)),
-    (AnswerType.NUMBER, re.compile(
-        r"\bhow (?:many|much|old|far|long|large|big|tall|high)\b|\b(?:what|which) (?:number|percentage|percent|"
-        r"amount|ordinal|rank)\b|\b(?:what|which) \w+ number\b", re.I)),
-    (AnswerType.WHERE, re.compile(
-        r"\bwhere\b|\bwhat (?:city|country|place|town|region|venue)\b|\bin which (?:city|country)\b", re.I)),
+    (
+        AnswerType.WHEN,
+        re.compile(
+            r"\bwhen\b|\bwhat (?:year|date|day|time|month|century|decade)\b|\bwhich (?:year|date|day|month)\b"
+            r"|\bhow long ago\b|\bsince when\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.NUMBER,
+        re.compile(
+            r"\bhow (?:many|much|old|far|long|large|big|tall|high)\b|\b(?:what|which) (?:number|percentage|percent|"
+            r"amount|ordinal|rank)\b|\b(?:what|which) \w+ number\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.WHERE,
+        re.compile(r"\bwhere\b|\bwhat (?:city|country|place|town|region|venue)\b|\bin which (?:city|country)\b", re.I),
+    ),
     (AnswerType.WHO, re.compile(r"\bwho(?:m|se)?\b|\bwhat (?:person|organi[sz]ation|company|group)\b", re.I)),
 )
 
@@ -52,12 +64,22 @@ def answer_type(question: str) -> AnswerType:
 
 _ANAPHORA = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about)\b|\b(?:it|its|it's|they|them|their|there|that|this|"
-    r"these|those|he|she|his|her|him|the same|the event|the meeting)\b", re.I)
+    r"these|those|he|she|his|her|him|the same|the event|the meeting)\b",
+    re.I,
+)
 # Everything but the topic: question words, auxiliaries, function words, and the verbs that only
 # say the topic is an event ("held", "take place"). Not "has/have/had", as it always was: a
 # question's topic words decide whether it is a follow-up, so stripping more would change that.
-_FILLER = (WH_WORDS | QUANTITY_WORDS | COPULAS | {"being"} | DO_FORMS | MODALS | FUNCTION_WORDS
-           | {"of", "to", "or", "them", "him", "about", "so", "then", "held", "happen", "happens", "take", "place"})
+_FILLER = (
+    WH_WORDS
+    | QUANTITY_WORDS
+    | COPULAS
+    | {"being"}
+    | DO_FORMS
+    | MODALS
+    | FUNCTION_WORDS
+    | {"of", "to", "or", "them", "him", "about", "so", "then", "held", "happen", "happens", "take", "place"}
+)
 _WH_AND_FILLER = re.compile(rf"\b(?:{'|'.join(sorted(_FILLER))})\b", re.I)
 _TOPIC_WORDS = re.compile(r"[\w’'-]+")
 
@@ -125,9 +147,36 @@ def focus_words(question: str) -> list[str]:
 # article says "will be held", "opens", "meets"... so the subject carries the question.
 _EVENT_SUBJECT = re.compile(
     rf"^\s*(?:when|where)\s+{_AUX}\s+(?:the\s+|a\s+|an\s+)?([a-z][\w -]*?)\s+"
-    r"(?:happen|occur|take\s+place|be\s+held)\W*$", re.I)
+    r"(?:happen|occur|take\s+place|be\s+held)\W*$",
+    re.I,
+)
 _COPULA_SUBJECT = re.compile(
     r"^\s*(?:when|where|who|what)\s+(?:is|are|was|were)\s+(?:the|a|an)\s+([a-z][\w -]*?)"
-    r"(?:\s+(?:of|in|for|at|on|from|by|with)\b.*)?\W*$", re.I)
-_NOT_PREDICATES = frozenset({"is", "are", "was", "were", "the", "a", "an", "of", "in", "kind", "type", "number",
-                             "year", "day", "date", "time", "month", "percentage", "amount", "one", "ones"})
+    r"(?:\s+(?:of|in|for|at|on|from|by|with)\b.*)?\W*$",
+    re.I,
+)
+_NOT_PREDICATES = frozenset(
+    {
+        "is",
+        "are",
+        "was",
+        "were",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "kind",
+        "type",
+        "number",
+        "year",
+        "day",
+        "date",
+        "time",
+        "month",
+        "percentage",
+        "amount",
+        "one",
+        "ones",
+    }
+)

@@ -18,32 +18,40 @@ import Stemmer
 from embeddings.answer.questions import AnswerType
 from embeddings.text import FUNCTION_WORDS, WH_WORDS
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
+)
 _DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
 _RANGE = r"(?:\s?[-–—]\s?|\s(?:to|and)\s)"
 _YEAR = r"(?:1\d{3}|20\d{2})"
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_RELATIVE = (r"(?:today|yesterday|tomorrow|tonight|(?:next|last|this|coming|previous)\s+"
-             r"(?:week|month|year|decade|weekend|spring|summer|autumn|fall|winter|" + _WEEKDAY + "))")
+_RELATIVE = (
+    r"(?:today|yesterday|tomorrow|tonight|(?:next|last|this|coming|previous)\s+"
+    r"(?:week|month|year|decade|weekend|spring|summer|autumn|fall|winter|" + _WEEKDAY + "))"
+)
 TEMPORAL_SPAN = re.compile(
-    rf"\b{_MONTH}\s{_DAY}(?:{_RANGE}{_DAY})?(?:,?\s{_YEAR})?\b"      # May 21-22, 2018
-    rf"|\b{_DAY}(?:{_RANGE}{_DAY})?\s{_MONTH}(?:,?\s{_YEAR})?\b"      # 21-22 May 2018
-    rf"|\b{_MONTH}(?:,?\s{_YEAR})\b"                                  # May 2018
+    rf"\b{_MONTH}\s{_DAY}(?:{_RANGE}{_DAY})?(?:,?\s{_YEAR})?\b"  # May 21-22, 2018
+    rf"|\b{_DAY}(?:{_RANGE}{_DAY})?\s{_MONTH}(?:,?\s{_YEAR})?\b"  # 21-22 May 2018
+    rf"|\b{_MONTH}(?:,?\s{_YEAR})\b"  # May 2018
     rf"|\b(?:early|mid|late)[-\s]{_YEAR}s?\b|\b{_YEAR}s?(?:{_RANGE}{_YEAR})?\b"  # 1990s, 2001-2003
     rf"|\b{_RELATIVE}\b|\b{_WEEKDAY}(?:\s(?:morning|afternoon|evening|night))?\b"
     r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b(?:the\s)?\d{1,2}(?:st|nd|rd|th)\scentury\b"
     r"|\b(?:the\s)?(?:first|second|third|fourth|last)\s(?:half|quarter)\sof\s" + _YEAR + r"\b",
     re.IGNORECASE,
 )
-_NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-                r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-                r"hundred|thousand|dozen|a dozen|several hundred)")
+_NUMBER_WORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundred|thousand|dozen|a dozen|several hundred)"
+)
 _ORDINAL_WORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)"
 _MAGNITUDE = r"(?:\s(?:hundred|thousand|million|billion|trillion))"
-_UNIT = r"(?:\s?(?:%|percent|per cent|euros?|dollars?|pounds?|yuan|rupees?|kilometres?|kilometers?|km|miles?|" \
-        r"metres?|meters?|hectares?|tonnes?|tons?|years?|months?|weeks?|days?|hours?|minutes?|people|" \
-        r"points?|seats?|votes?))"
+_UNIT = (
+    r"(?:\s?(?:%|percent|per cent|euros?|dollars?|pounds?|yuan|rupees?|kilometres?|kilometers?|km|miles?|"
+    r"metres?|meters?|hectares?|tonnes?|tons?|years?|months?|weeks?|days?|hours?|minutes?|people|"
+    r"points?|seats?|votes?))"
+)
 NUMBER_SPAN = re.compile(
     rf"\b\d+(?:st|nd|rd|th)\b|\b{_ORDINAL_WORD}\b"
     rf"|(?:(?:US|CA|A|NZ)?[$€£¥])?\b\d[\d,]*(?:\.\d+)?{_MAGNITUDE}?{_UNIT}?(?!\w)"
@@ -57,9 +65,14 @@ NAME_SPAN = re.compile(
 # Capitalised words that open a sentence but start no name ("During the talks, ...", "However,
 # Zhao ..."): function words and question words (which start no name), plus connectives, first
 # and second persons, quantities and relative days. Not "whom"/"whose", as it always was.
-_NOT_NAMES = (FUNCTION_WORDS | (WH_WORDS - {"whom", "whose"}) | frozenset(
-    "we i you our during according after before but if while as all some many most one two three here "
-    "however meanwhile earlier later today yesterday tomorrow".split()))
+_NOT_NAMES = (
+    FUNCTION_WORDS
+    | (WH_WORDS - {"whom", "whose"})
+    | frozenset(
+        "we i you our during according after before but if while as all some many most one two three here "
+        "however meanwhile earlier later today yesterday tomorrow".split()
+    )
+)
 # Job titles and honorifics in front of a name are not the name ("State Councilor Zhao Kezhi").
 _TITLES = frozenset(
     "mr mr. mrs mrs. ms ms. dr dr. prof prof. sir dame president vice prime minister state councilor "
@@ -182,7 +195,7 @@ _STEMMERS = _PerThreadStemmer()
 # lru_cache is thread-safe: at worst two threads stem the same word, each with its own stemmer.
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
-    return _STEMMERS.stemmer.stemWord(word)
+    return str(_STEMMERS.stemmer.stemWord(word))
 
 
 def stem_terms(words: list[str]) -> set[str]:

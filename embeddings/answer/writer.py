@@ -43,21 +43,29 @@ class ExtractiveAnswerWriter:
         if best is None or confidence < self.policy.min_confidence:
             return self.refusal(question, hits, confidence)
         return Answer(
-            question=question.text, answered=True, short_answer=best.span.text if best.span else None,
-            sentences=(best.text,), sources=(Citation.of(best.hit.article, best.hit.score),),
-            confidence=round(confidence, 4), standalone_question=question.standalone,
+            question=question.text,
+            answered=True,
+            short_answer=best.span.text if best.span else None,
+            sentences=(best.text,),
+            sources=(Citation.of(best.hit.article, best.hit.score),),
+            confidence=round(confidence, 4),
+            standalone_question=question.standalone,
             note=date_note(best, question.kind),
         )
 
     def refusal(self, question: QuestionFeatures, hits: Sequence[Hit], confidence: float) -> Answer:
-        """"Not found", with up to ``policy.related`` closest articles (one citation each, in
+        """ "Not found", with up to ``policy.related`` closest articles (one citation each, in
         the order of their best hit)."""
         closest: dict[str, Citation] = {}
         for hit in hits:
             closest.setdefault(hit.article.id, Citation.of(hit.article, hit.score))
         return Answer(
-            question=question.text, answered=False, short_answer=None, sentences=(),
-            sources=tuple(list(closest.values())[: self.policy.related]), confidence=round(confidence, 4),
+            question=question.text,
+            answered=False,
+            short_answer=None,
+            sentences=(),
+            sources=tuple(list(closest.values())[: self.policy.related]),
+            confidence=round(confidence, 4),
             standalone_question=question.standalone,
         )
 

@@ -24,11 +24,17 @@ import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embeddings.encoders.base import Progress
 from embeddings.errors import NewsbotError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import Encoding
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +108,7 @@ class OnnxEncoder:
             return []
         return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
 
-    def _embed(self, encodings) -> np.ndarray:
+    def _embed(self, encodings: Sequence[Encoding]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -116,7 +122,7 @@ class OnnxEncoder:
         return _normalise(_pool(tokens, mask, self._pooling))
 
 
-def _session(ort, model: str, threads: int):
+def _session(ort: ModuleType, model: str, threads: int) -> Any:  # an ort.InferenceSession (untyped)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -129,17 +135,22 @@ def _session(ort, model: str, threads: int):
 
 
 def _pool(tokens: np.ndarray, mask: np.ndarray, how: str) -> np.ndarray:
+    pooled: np.ndarray  # numpy types these reductions and the indexing as Any
     if how == "cls":
-        return tokens[:, 0]
+        pooled = tokens[:, 0]
+        return pooled
     weights = mask[..., None].astype(np.float32)
     if how == "max":
-        return np.where(weights > 0, tokens, -1e9).max(axis=1)
-    return (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        pooled = np.where(weights > 0, tokens, -1e9).max(axis=1)
+        return pooled
+    pooled = (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    norms: np.ndarray = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: np.ndarray = vectors / np.clip(norms, 1e-12, None)
+    return unit.astype(np.float32)
 
 
 # -- export (once per model and variant; needs torch and sentence-transformers) --
@@ -169,7 +180,7 @@ def load_onnx_encoder(name: str, cache_dir: Path, *, quantize: bool = True, thre
 
 def _complete(folder: Path) -> bool:
     try:
-        return json.loads((folder / CONFIG).read_text(encoding="utf-8")).get("export_version") == EXPORT_VERSION
+        return bool(json.loads((folder / CONFIG).read_text(encoding="utf-8")).get("export_version") == EXPORT_VERSION)
     except (OSError, ValueError):
         return False
 
@@ -192,6 +203,9 @@ def export_model(name: str, folder: Path, *, quantize: bool) -> None:
             raise NewsbotError(f"The model {name!r} has no fast tokenizer; use NEWSBOT_ENCODER_BACKEND=torch.")
         _export_transformer(model, tmp / "model-fp32.onnx")
         variant = variant_name(quantize)
+        dimension, max_seq_length = model.get_embedding_dimension(), model.max_seq_length
+        if dimension is None or max_seq_length is None:  # int(None) raised this TypeError before
+            raise TypeError(f"The model {name!r} reports no embedding dimension or no input window")
         if quantize:
             _quantize(tmp / "model-fp32.onnx", tmp / "model.onnx", variant)
             (tmp / "model-fp32.onnx").unlink()
@@ -202,8 +216,8 @@ def export_model(name: str, folder: Path, *, quantize: bool) -> None:
             "model": name,
             "variant": variant,
             "pooling": pooling,
-            "dimension": int(model.get_embedding_dimension()),
-            "max_seq_length": int(model.max_seq_length),
+            "dimension": int(dimension),
+            "max_seq_length": int(max_seq_length),
             "pad_token_id": int(model.tokenizer.pad_token_id or 0),
         }
         (tmp / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -218,14 +232,14 @@ def export_model(name: str, folder: Path, *, quantize: bool) -> None:
     log.info("exported %s to %s (%s)", name, folder, variant)
 
 
-def _load_sentence_transformer(name: str):
+def _load_sentence_transformer(name: str) -> SentenceTransformer:
     from embeddings.encoders.sentence_transformer import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(name).model
 
 
-def _pooling_of(model, name: str) -> str:
-    modules = list(model)
+def _pooling_of(model: SentenceTransformer, name: str) -> str:
+    modules: list[Any] = list(model)  # sentence-transformers modules, told apart by duck typing
     kinds = [type(m).__name__ for m in modules]
     pooling = getattr(modules[1], "pooling_mode", None) if len(modules) > 1 else None
     if pooling is None and len(modules) > 1 and hasattr(modules[1], "get_pooling_mode_str"):
@@ -238,10 +252,11 @@ def _pooling_of(model, name: str) -> str:
     return str(pooling)
 
 
-def _export_transformer(model, path: Path) -> None:
+def _export_transformer(model: SentenceTransformer, path: Path) -> None:
     import torch
 
-    transformer = model[0].auto_model.eval()
+    first: Any = model[0]  # a sentence-transformers Transformer module (torch types it as Module)
+    transformer = first.auto_model.eval()
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in model.tokenizer.model_input_names]
 
     class LastHiddenState(torch.nn.Module):
@@ -250,8 +265,9 @@ def _export_transformer(model, path: Path) -> None:
             super().__init__()
             self.inner = transformer
 
-        def forward(self, *inputs):
-            return self.inner(**dict(zip(names, inputs))).last_hidden_state
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            hidden: torch.Tensor = self.inner(**dict(zip(names, inputs))).last_hidden_state
+            return hidden
 
     sample = tuple(torch.ones(2, 16, dtype=torch.long) for _ in names)
     axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "token_embeddings"]}

@@ -6,12 +6,16 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import NewsbotError
 from ..settings import DEFAULT_MODEL
 from .base import Progress
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +56,16 @@ class SentenceTransformerEncoder:
             ) from exc
         self.name = name
         self.variant = "torch-fp32"
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
+        dimension = self._model.get_embedding_dimension()
+        max_tokens = self._model.max_seq_length
+        if dimension is None or max_tokens is None:  # int(None) raised this TypeError before
+            raise TypeError(f"The embedding model {name!r} reports no embedding dimension or no input window")
+        self.dimension = int(dimension)
+        self.max_tokens = int(max_tokens)
         self._tokenizer = self._model.tokenizer
 
     @property
-    def model(self):
+    def model(self) -> SentenceTransformer:
         """The underlying ``SentenceTransformer`` (for exporting it to another runtime)."""
         return self._model
 

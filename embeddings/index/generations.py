@@ -29,7 +29,7 @@ import shutil
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from embeddings.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexWriteError, NewsbotError
 from embeddings.ingest.chunking import ChunkingConfig
@@ -47,7 +47,7 @@ REBUILD_HINT = "Rebuild it with `newsbot index --rebuild`."
 _LOCK = ".lock"
 
 
-def expected_manifest(model: str, dimension: int, config: ChunkingConfig) -> dict:
+def expected_manifest(model: str, dimension: int, config: ChunkingConfig) -> dict[str, Any]:
     """The manifest fields that must match for an index to be usable with this model/config."""
     return {
         "format_version": FORMAT_VERSION,
@@ -59,7 +59,7 @@ def expected_manifest(model: str, dimension: int, config: ChunkingConfig) -> dic
     }
 
 
-def check_compatible(manifest: dict, expected: dict, where: Path | str) -> None:
+def check_compatible(manifest: dict[str, Any], expected: dict[str, Any], where: Path | str) -> None:
     """Raise IndexMismatchError, saying what differs and how to rebuild, unless they match."""
     diffs = [f"{k} {manifest.get(k)!r} (this run: {v!r})" for k, v in expected.items() if manifest.get(k) != v]
     if diffs:
@@ -86,7 +86,7 @@ def current_generation(data_dir: Path) -> Path | None:
     return complete[-1] if complete else None
 
 
-def read_manifest(generation: Path) -> dict:
+def read_manifest(generation: Path) -> dict[str, Any]:
     path = generation / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class _Job:
 
     encoder: Encoder
     config: ChunkingConfig
-    expected: dict
+    expected: dict[str, Any]
     batch_size: int
     progress: IndexProgress | None
 
@@ -74,7 +74,7 @@ def update_index(
     return dataclasses.replace(report, seconds=time.perf_counter() - started, rebuilt=rebuild)
 
 
-def _update(job: _Job, writer: GenerationWriter, live: dict | None, corpus: Corpus) -> IndexReport:
+def _update(job: _Job, writer: GenerationWriter, live: dict[str, Any] | None, corpus: Corpus) -> IndexReport:
     plan = _plan(corpus.articles, writer.article_hashes())
     if live is not None and not (plan.added or plan.changed or plan.removed):
         return IndexReport(unchanged=plan.unchanged, skipped=corpus.skipped, chunks_total=int(live.get("chunks") or 0))

@@ -78,9 +78,12 @@ class LexicalIndex:
     def idf(self, term: str) -> float:
         """How rare a (stemmed) term is across chunks: BM25's idf, highest for unseen terms."""
         n = len(self._ids)
-        token = self._bm25.vocab_dict.get(term) if self._bm25 is not None else None
-        indptr = self._bm25.scores["indptr"] if token is not None else None
-        df = int(indptr[token + 1] - indptr[token]) if token is not None else 0
+        bm25 = self._bm25
+        token = bm25.vocab_dict.get(term) if bm25 is not None else None
+        df = 0
+        if bm25 is not None and token is not None:
+            indptr = bm25.scores["indptr"]
+            df = int(indptr[token + 1] - indptr[token])
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
@@ -105,6 +108,7 @@ class LexicalIndex:
         the terms scores 0). (bm25s's own ``retrieve`` gives the same scores, but spent
         14 ms per question at 100k chunks here, against under 2 ms for this, mostly in thread
         pool and progress-bar machinery.)"""
+        assert self._bm25 is not None  # search() answers [] before asking without an index
         matrix = self._bm25.scores
         indptr = matrix["indptr"]
         spans = [(int(indptr[t]), int(indptr[t + 1])) for t in tokens]

@@ -135,7 +135,7 @@ def _load_part(path: Path, loader: Callable[[Path], _Part]) -> _Part:
 
 
 def _check_counts(
-    generation: Path, manifest: dict, store: MetadataStore, vectors: VectorIndex, lexical: LexicalIndex
+    generation: Path, manifest: dict[str, Any], store: MetadataStore, vectors: VectorIndex, lexical: LexicalIndex
 ) -> None:
     counts = {
         "manifest": manifest.get("chunks"),

@@ -11,7 +11,10 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from embeddings.models import Article, Chunk, Sentence
 
@@ -101,16 +104,18 @@ class MetadataStore:
             'INSERT INTO chunks (article_id, ordinal, start, "end", sentences, heading, tokens) VALUES (?,?,?,?,?,?,?)',
             (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, sentences, chunk.heading, chunk.tokens),
         )
-        return int(cur.lastrowid)
+        rowid = cur.lastrowid
+        assert rowid is not None  # always set after an INSERT
+        return rowid
 
-    def _transaction(self):
+    def _transaction(self) -> AbstractContextManager[None]:
         conn = self._conn
 
         class _Tx:
-            def __enter__(self):
+            def __enter__(self) -> None:
                 conn.execute("BEGIN")
 
-            def __exit__(self, exc_type, *_):
+            def __exit__(self, exc_type: type[BaseException] | None, *_: BaseException | TracebackType | None) -> None:
                 conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
         return _Tx()
@@ -177,7 +182,7 @@ class MetadataStore:
             yield chunk_id, f"{heading}\n{text}" if heading else text
 
 
-def _chunk_with_article(row: tuple) -> tuple[Chunk, Article]:
+def _chunk_with_article(row: tuple[Any, ...]) -> tuple[Chunk, Article]:
     _, ordinal, start, end, sentences, heading, tokens, *article_fields = row
     article = Article(*article_fields)
     chunk = Chunk(

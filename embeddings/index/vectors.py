@@ -21,9 +21,10 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import faiss
 import numpy as np
@@ -69,10 +70,10 @@ class VectorIndex:
         return "ivf" if self._ivf is not None else "flat"
 
     @property
-    def _ivf(self):
+    def _ivf(self) -> faiss.IndexIVF | None:
         return faiss.try_extract_index_ivf(self._index)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, str | int]:
         """What the manifest records about this index."""
         if self._ivf is None:
             return {"kind": "flat"}
@@ -86,14 +87,15 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+    def add(self, ids: list[int] | np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: list[int]) -> int:
         if not ids:
             return 0
-        return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))
+        # faiss's wrapper takes an int64 id array as well as an IDSelector; its stub lists only the latter
+        return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))  # type: ignore[arg-type]
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` nearest chunk ids to one unit query vector, best first, with cosines."""
@@ -107,9 +109,12 @@ class VectorIndex:
         """Every (chunk id, vector) pair, as two arrays."""
         ivf = self._ivf
         if ivf is None:
-            flat = faiss.downcast_index(self._index.index)
-            return faiss.vector_to_array(self._index.id_map).astype(np.int64), flat.reconstruct_n(0, len(self))
+            # Exact indexes are the IndexIDMap2 that empty() builds (read_index returns it downcast).
+            id_map = cast(faiss.IndexIDMap2, self._index)
+            flat = faiss.downcast_index(id_map.index)
+            return faiss.vector_to_array(id_map.id_map).astype(np.int64), flat.reconstruct_n(0, len(self))
         lists = ivf.invlists
+        assert lists is not None  # an IVF index always owns its inverted lists
         ids, rows = [], []
         for cell in range(ivf.nlist):
             size = lists.list_size(cell)
@@ -122,9 +127,7 @@ class VectorIndex:
             return np.zeros(0, np.int64), np.zeros((0, self.dimension), np.float32)
         return np.concatenate(ids).astype(np.int64), np.vstack(rows).astype(np.float32)
 
-    def fitted(
-        self, *, min_ann: int = ANN_MIN_VECTORS, probes: Callable[[], np.ndarray] | None = None
-    ) -> VectorIndex:
+    def fitted(self, *, min_ann: int = ANN_MIN_VECTORS, probes: Callable[[], np.ndarray] | None = None) -> VectorIndex:
         """This index in the form its size calls for: itself when that already fits, else a new
         exact or IVF index holding the same vectors (IVF cells trained and ``nprobe`` tuned on
         the unit query vectors ``probes()`` returns, called only when an IVF index is built)."""
@@ -167,7 +170,9 @@ def _ivf_from(ids: np.ndarray, vectors: np.ndarray, dimension: int, probes: np.n
     return index
 
 
-def _tune_nprobe(ivf, ids: np.ndarray, vectors: np.ndarray, probes: np.ndarray | None, rng) -> int:
+def _tune_nprobe(
+    ivf: faiss.IndexIVF, ids: np.ndarray, vectors: np.ndarray, probes: np.ndarray | None, rng: np.random.Generator
+) -> int:
     """The smallest nprobe whose recall@10 against exact search reaches the target, on the
     probe queries or, without them, on sampled corpus vectors (each one itself excluded)."""
     if probes is None or not len(probes):
@@ -205,7 +210,7 @@ def _exact_top(queries: np.ndarray, vectors: np.ndarray, k: int, block: int = 65
 
 
 @contextmanager
-def _all_cores():
+def _all_cores() -> Iterator[None]:
     # Building is a batch job: use every core, then give the query path its single thread back.
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(os.cpu_count() or 1)

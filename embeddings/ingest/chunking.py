@@ -90,8 +90,8 @@ def _pieces(text: str, sentences: Sequence[Sentence], counter: TokenCounter, bud
 def _word_windows(text: str, sentence: Sentence, counter: TokenCounter, budget: int) -> list[_Piece]:
     words = _fitting_words(text, sentence, counter, budget)
     pieces: list[_Piece] = []
-    start = end = None
-    total = 0
+    start: int | None = None
+    end = total = 0  # end is only read once start is set, in the same step
     for w_start, w_end, n in words:
         if start is not None and total + n > budget:
             pieces.append(_Piece(start, end, total))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 import pysbd
 
@@ -74,7 +75,7 @@ def _split_segment(text: str, start: int, end: int) -> list[Sentence]:
         cursor = found + len(piece)
         cuts.append(cursor)
     cuts.append(len(segment))
-    spans = [s for a, b in zip(cuts, cuts[1:]) if (s := _trimmed(text, start + a, start + b))]
+    spans = [s for a, b in pairwise(cuts) if (s := _trimmed(text, start + a, start + b))]
     return _merge_punctuation_only(text, spans)
 
 

@@ -31,7 +31,8 @@ published: 2024-05-02
 source: Portmere Gazette
 ---
 
-PORTMERE : The city council invited @everyone living near the harbour to a town hall meeting on June 3 about tolls on the new bridge.
+PORTMERE : The city council invited @everyone living near the harbour to a town hall meeting on June 3 \
+about tolls on the new bridge.
 
 Councillor Mara Holt said residents of the old quarter would be asked whether tolls should be charged at weekends.
 """
@@ -80,18 +81,18 @@ class Discord:
 
 def bot_settings(server: FakeDiscord, engine, **overrides) -> AppSettings:
     world = server.world
-    values = dict(
-        data_dir=engine.settings.data_dir,
-        seeds_dir=engine.settings.seeds_dir,
-        discord_token=server.token,
-        discord_api_base_url=server.api_base,
-        discord_gateway_url=server.gateway_url,
-        guild_ids=str(world.guild_id),
-        channels=str(world.channels["newsdesk"].id),
-        admin_role_ids=str(world.roles["news-admins"].id),
-        cooldown_questions=100,
-        cooldown_seconds=60,
-    )
+    values = {
+        "data_dir": engine.settings.data_dir,
+        "seeds_dir": engine.settings.seeds_dir,
+        "discord_token": server.token,
+        "discord_api_base_url": server.api_base,
+        "discord_gateway_url": server.gateway_url,
+        "guild_ids": str(world.guild_id),
+        "channels": str(world.channels["newsdesk"].id),
+        "admin_role_ids": str(world.roles["news-admins"].id),
+        "cooldown_questions": 100,
+        "cooldown_seconds": 60,
+    }
     values.update(overrides)
     return AppSettings(_env_file=None, **values)
 

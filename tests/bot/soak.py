@@ -74,9 +74,11 @@ published: 2024-08-05
 source: Norland Financial Times
 ---
 
-KESSA : The government of Norland chose Kessa island for the country's first spaceport, the national space agency said on Monday.
+KESSA : The government of Norland chose Kessa island for the country's first spaceport, \
+the national space agency said on Monday.
 
-The first rocket launch from the Kessa spaceport is planned for October 2026. Building the launch site will cost 800 million crowns, agency director Ines Marr said.
+The first rocket launch from the Kessa spaceport is planned for October 2026. \
+Building the launch site will cost 800 million crowns, agency director Ines Marr said.
 """
 NEW_QUESTION = "When is the first rocket launch from the Kessa spaceport?"  # only the new index knows
 

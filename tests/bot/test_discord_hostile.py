@@ -13,9 +13,11 @@ from .conftest import Discord, embed, make_seeds, play, text_of
 
 FESTIVAL = """Quillby **festival** `opens` <@123> @everyone [here](http://x)
 
-QUILLBY : The Quillby river festival will open on August 14, and @everyone near <@123> and <@&456> is invited to a **bold** parade, organisers said.
+QUILLBY : The Quillby river festival will open on August 14, \
+and @everyone near <@123> and <@&456> is invited to a **bold** parade, organisers said.
 
-Organisers pinned ```rm -rf /``` and [the schedule](http://x) to ||the town board|| with ~~old~~ dates, said Mayor Odile Brannock.
+Organisers pinned ```rm -rf /``` and [the schedule](http://x) to ||the town board|| \
+with ~~old~~ dates, said Mayor Odile Brannock.
 
 > Brannock wrote # not a heading and - not a list to <#789> and @here about the festival; C:\\ and 5* hotels too.
 """
@@ -105,7 +107,7 @@ def test_hostile_questions_by_slash_command_get_one_clear_reply_each(hostile_eng
     async def scenario(d: Discord) -> None:
         for question in HOSTILE:
             ix = await d.server.slash(d.alice, "ask", question=question)
-            await d.server.wait_for(lambda: ix.original and not ix.loading)
+            await d.server.wait_for(lambda ix=ix: ix.original and not ix.loading)
             await asyncio.sleep(0.05)
             assert len(ix.messages) == 1, (question, ix.messages)
             message = ix.messages[0]
@@ -125,7 +127,7 @@ def test_hostile_questions_by_mention_get_one_clear_reply_each(hostile_engine):
         asked = []
         for question in [*HOSTILE, "a" * 10_000]:
             message = await d.server.post(d.bob, d.general, f"<@{bot}> {question}")
-            replies = await d.server.wait_for(lambda: d.server.replies_to(message))
+            replies = await d.server.wait_for(lambda message=message: d.server.replies_to(message))
             asked.append((question, message))
             assert_clean(replies)
             content = replies[0]["content"]

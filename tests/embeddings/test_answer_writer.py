@@ -20,13 +20,24 @@ from embeddings.settings import EngineSettings
 from ..conftest import indexed_engine, open_live
 
 BRIDGE = Article(
-    id="bridge", title="New harbour bridge opens to traffic in Portmere",
+    id="bridge",
+    title="New harbour bridge opens to traffic in Portmere",
     text="The new harbour bridge opened to traffic on Thursday morning, the city council said.",
-    path="bridge.md", content_hash="h1", published="2024-03-14", source="Portmere Gazette",
-    url="https://example.org/bridge", place="PORTMERE",
+    path="bridge.md",
+    content_hash="h1",
+    published="2024-03-14",
+    source="Portmere Gazette",
+    url="https://example.org/bridge",
+    place="PORTMERE",
 )
-FIRE = Article(id="fire", title="Wildfire forces evacuation", text="A wildfire forced an evacuation.",
-               path="fire.html", content_hash="h2", published="2024-07-05")
+FIRE = Article(
+    id="fire",
+    title="Wildfire forces evacuation",
+    text="A wildfire forced an evacuation.",
+    path="fire.html",
+    content_hash="h2",
+    published="2024-07-05",
+)
 
 
 def hit(article: Article, score: float, dense: float | None) -> Hit:
@@ -58,7 +69,12 @@ def test_a_confident_answer_quotes_the_sentence_and_cites_its_article():
     assert answer.sentences == (BRIDGE.text,)
     source = answer.sources[0]
     assert (source.article_id, source.title, source.published, source.place, source.score) == (
-        "bridge", BRIDGE.title, "2024-03-14", "PORTMERE", 0.9)
+        "bridge",
+        BRIDGE.title,
+        "2024-03-14",
+        "PORTMERE",
+        0.9,
+    )
     assert answer.confidence == pytest.approx(0.5 * 0.8 + 0.5 * 0.6)
     assert answer.question == answer.standalone_question == WHEN.text
 

@@ -50,8 +50,14 @@ def test_a_short_answer_never_just_repeats_the_question(engine):
     assert answer.short_answer not in ("Chinese Foreign Ministry",)
 
 
-@pytest.mark.parametrize("question", ["Who won the football final?", "What is the capital of France?",
-                                      "How many goals did the striker score in the cup final?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the football final?",
+        "What is the capital of France?",
+        "How many goals did the striker score in the cup final?",
+    ],
+)
 def test_questions_the_articles_cannot_answer_are_refused_with_the_closest_articles(engine, question):
     answer = engine.answer(question)
     assert not answer.answered and answer.short_answer is None and answer.sentences == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +29,7 @@ def seed_article() -> Article:
 def test_seed_article_chunks_fit_the_window_and_overlap(seed_article, encoder):
     chunks = chunk_article(seed_article, encoder, ChunkingConfig(chunk_tokens=128))
     assert len(chunks) > 1
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in pairwise(chunks):
         assert before.sentences[-1] in after.sentences  # at least one shared sentence
     assert all(c.tokens <= encoder.max_tokens for c in chunks)
     assert all(c.embed_text.startswith(seed_article.title + "\n") for c in chunks)

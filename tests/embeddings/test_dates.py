@@ -9,16 +9,19 @@ from embeddings.answer.dates import parse_published, resolve_date
 PUBLISHED = "2018-05-16"  # a Wednesday
 
 
-@pytest.mark.parametrize("expression, sentence, expected", [
-    ("next month", "to be held next month", "June 2018"),
-    ("Wednesday", "Lu Kang announced Wednesday", "Wednesday, 16 May 2018"),
-    ("Friday", "the ministers will meet Friday", "Friday, 18 May 2018"),
-    ("Monday", "the minister said on Monday", "Monday, 14 May 2018"),
-    ("yesterday", "", "Tuesday, 15 May 2018"),
-    ("May 21-22", "to be held on May 21-22", "May 21-22, 2018"),
-    ("January 5", "the line will open on January 5", "January 5, 2019"),
-    ("next year", "", "2019"),
-])
+@pytest.mark.parametrize(
+    "expression, sentence, expected",
+    [
+        ("next month", "to be held next month", "June 2018"),
+        ("Wednesday", "Lu Kang announced Wednesday", "Wednesday, 16 May 2018"),
+        ("Friday", "the ministers will meet Friday", "Friday, 18 May 2018"),
+        ("Monday", "the minister said on Monday", "Monday, 14 May 2018"),
+        ("yesterday", "", "Tuesday, 15 May 2018"),
+        ("May 21-22", "to be held on May 21-22", "May 21-22, 2018"),
+        ("January 5", "the line will open on January 5", "January 5, 2019"),
+        ("next year", "", "2019"),
+    ],
+)
 def test_relative_expressions_become_dates(expression, sentence, expected):
     assert resolve_date(expression, PUBLISHED, sentence) == expected
 

@@ -85,8 +85,13 @@ def test_the_features_add_up_to_the_score(articles, analyzer):
     for c in candidates:
         assert 0.0 <= c.coverage <= 1.0 and 0.0 <= c.exact <= 1.0 and 0.0 <= c.phrase <= 1.0
         assert 0.0 <= c.typed <= policy.type_weight and (c.typed > 0) == (c.span is not None)
-        expected = (c.coverage + policy.exact_weight * c.exact + policy.phrase_weight * c.phrase + c.typed
-                    + policy.rank_weight / (c.rank + 1))
+        expected = (
+            c.coverage
+            + policy.exact_weight * c.exact
+            + policy.phrase_weight * c.phrase
+            + c.typed
+            + policy.rank_weight / (c.rank + 1)
+        )
         assert c.score == pytest.approx(expected)
     assert candidates[0].span.text == "May 21-22"
 

@@ -19,22 +19,82 @@ PROFILE = settings(deadline=None, derandomize=True, database=None, suppress_heal
 SCO = "When will the SCO security council secretaries meet?"
 
 FRAGMENTS = [
-    "", " ", "\n", "\t", "\x00", "\x07", "\x1b[31m", "\x7f", "\x85", "\u200b", "\u200d", "\u2060", "\ufeff",
-    "\u202e", "\u2028", "\ud800", "e\u0301", "@everyone", "@here", "<@123>", "<@!123>", "<@&456>", "<#789>",
-    "```py\nprint('x')\n```", "`code`", "**bold**", "__under__", "~~strike~~", "||spoiler||", "> quote",
-    "# heading", "[link](http://x)", "<script>alert(1)</script>", "%s {0} {}", "' OR 1=1; --", "\\",
-    "新闻", "会议什么时候举行？", "متى الاجتماع؟", "Когда встреча?", "🚀", "👩‍👩‍👧", "🇵🇰", "ﷺ", "İ", "ß",
-    "when", "where", "who", "how many", "what year", "it", "and", "the meeting", "SCO", "Zhao Kezhi", "Beijing",
-    "May 21-22", "?", "!", "...", "-", "1999", "$", "€",
+    "",
+    " ",
+    "\n",
+    "\t",
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\x7f",
+    "\x85",
+    "\u200b",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u202e",
+    "\u2028",
+    "\ud800",
+    "e\u0301",
+    "@everyone",
+    "@here",
+    "<@123>",
+    "<@!123>",
+    "<@&456>",
+    "<#789>",
+    "```py\nprint('x')\n```",
+    "`code`",
+    "**bold**",
+    "__under__",
+    "~~strike~~",
+    "||spoiler||",
+    "> quote",
+    "# heading",
+    "[link](http://x)",
+    "<script>alert(1)</script>",
+    "%s {0} {}",
+    "' OR 1=1; --",
+    "\\",
+    "新闻",
+    "会议什么时候举行？",
+    "متى الاجتماع؟",
+    "Когда встреча?",
+    "🚀",
+    "👩‍👩‍👧",
+    "🇵🇰",
+    "ﷺ",
+    "İ",
+    "ß",
+    "when",
+    "where",
+    "who",
+    "how many",
+    "what year",
+    "it",
+    "and",
+    "the meeting",
+    "SCO",
+    "Zhao Kezhi",
+    "Beijing",
+    "May 21-22",
+    "?",
+    "!",
+    "...",
+    "-",
+    "1999",
+    "$",
+    "€",
 ]
 hostile = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=12).map(" ".join),
     st.lists(st.sampled_from(FRAGMENTS), max_size=8).map("".join),
     st.text(max_size=200),  # any code points, surrogates and controls included
     st.text(st.characters(categories=("Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "So", "Po")), max_size=100),
-    st.builds(lambda piece, n: piece * n, st.sampled_from(FRAGMENTS + ["a", "when ", "Mr. ", "al-"]),
-              st.integers(1, 3000)),
-    st.just("a" * 10_000), st.just("When " + "x " * 4_997),
+    st.builds(
+        lambda piece, n: piece * n, st.sampled_from(FRAGMENTS + ["a", "when ", "Mr. ", "al-"]), st.integers(1, 3000)
+    ),
+    st.just("a" * 10_000),
+    st.just("When " + "x " * 4_997),
 )
 histories = st.lists(st.one_of(hostile, st.just(SCO)), max_size=2)
 
@@ -74,11 +134,22 @@ def test_any_text_gets_an_answer_or_a_newsbot_error(engine, question: str, histo
     check(engine, question, history)
 
 
-@pytest.mark.parametrize("question", [
-    "", "   ", "\x00\x01\x02", "\u200b\u200b\u200b", "\ud800", "🚀🔥", "?!", "\\" * 50, "** ~~ || ``` >",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "",
+        "   ",
+        "\x00\x01\x02",
+        "\u200b\u200b\u200b",
+        "\ud800",
+        "🚀🔥",
+        "?!",
+        "\\" * 50,
+        "** ~~ || ``` >",
+    ],
+)
 def test_text_without_words_is_refused_with_a_helpful_message(engine, question: str) -> None:
-    with pytest.raises(QueryError, match="Please ask a question: the message has no words in it."):
+    with pytest.raises(QueryError, match=r"Please ask a question: the message has no words in it\."):
         engine.answer(question)
 
 
@@ -87,9 +158,15 @@ def test_too_long_is_refused_with_the_length(engine) -> None:
         engine.answer("a" * 10_000)
 
 
-@pytest.mark.parametrize("question", [
-    "a" * 1_999, "when " * 399, "e\u0301" * 999, "Who " + "A" * 1_990,
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "a" * 1_999,
+        "when " * 399,
+        "e\u0301" * 999,
+        "Who " + "A" * 1_990,
+    ],
+)
 def test_a_long_follow_up_is_not_refused_for_its_borrowed_topic(engine, question: str) -> None:
     assert len(question) <= MAX_QUESTION_CHARS
     answer = check(engine, question, [SCO])
@@ -97,17 +174,30 @@ def test_a_long_follow_up_is_not_refused_for_its_borrowed_topic(engine, question
     assert len(answer.standalone_question) <= MAX_QUESTION_CHARS
 
 
-@pytest.mark.parametrize("question", [
-    "**Who** will chair the `meeting`?", "Who will chair the meeting?\x00", "\u200bWho\u200b will chair the meeting?",
-    "Who will chair the meeting?! 🚀", "> Who will chair the meeting?\n```\n```",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "**Who** will chair the `meeting`?",
+        "Who will chair the meeting?\x00",
+        "\u200bWho\u200b will chair the meeting?",
+        "Who will chair the meeting?! 🚀",
+        "> Who will chair the meeting?\n```\n```",
+    ],
+)
 def test_markup_and_invisible_characters_around_a_real_question_still_answer_it(engine, question: str) -> None:
     answer = check(engine, question, [])
     assert isinstance(answer, Answer) and answer.answered and answer.short_answer == "Zhao Kezhi", answer
 
 
-@pytest.mark.parametrize("question", [
-    "会议什么时候举行？", "متى الاجتماع؟", "Когда встреча?", "```py\nprint('x')\n```", "<script>alert(1)</script>",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "会议什么时候举行？",
+        "متى الاجتماع؟",
+        "Когда встреча?",
+        "```py\nprint('x')\n```",
+        "<script>alert(1)</script>",
+    ],
+)
 def test_other_scripts_and_code_get_an_answer_object(engine, question: str) -> None:
     assert isinstance(check(engine, question, []), Answer)

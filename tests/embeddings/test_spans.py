@@ -9,27 +9,38 @@ from hypothesis import strategies as st
 from embeddings.answer.questions import AnswerType, answer_type, content_words, is_follow_up, standalone_question
 from embeddings.answer.spans import short_answer, stem_terms
 
-SEED_LEAD = ("Adviser to Prime Minister Naseer Khan Janjua will attend the 13th meeting of Shanghai Cooperation "
-             "Organization (SCO) Security Council Secretaries to be held in Beijing on May 21-22, Chinese Foreign "
-             "Ministry spokesperson Lu Kang announced Wednesday.")
+SEED_LEAD = (
+    "Adviser to Prime Minister Naseer Khan Janjua will attend the 13th meeting of Shanghai Cooperation "
+    "Organization (SCO) Security Council Secretaries to be held in Beijing on May 21-22, Chinese Foreign "
+    "Ministry spokesperson Lu Kang announced Wednesday."
+)
 
 
-@pytest.mark.parametrize("question, kind", [
-    ("When is the meeting?", AnswerType.WHEN), ("What year did it open?", AnswerType.WHEN),
-    ("Where is it held?", AnswerType.WHERE), ("Who chairs it?", AnswerType.WHO),
-    ("How many people came?", AnswerType.NUMBER), ("Which meeting number is it?", AnswerType.NUMBER),
-    ("Why did prices rise?", AnswerType.OTHER),
-])
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When is the meeting?", AnswerType.WHEN),
+        ("What year did it open?", AnswerType.WHEN),
+        ("Where is it held?", AnswerType.WHERE),
+        ("Who chairs it?", AnswerType.WHO),
+        ("How many people came?", AnswerType.NUMBER),
+        ("Which meeting number is it?", AnswerType.NUMBER),
+        ("Why did prices rise?", AnswerType.OTHER),
+    ],
+)
 def test_question_kinds(question, kind):
     assert answer_type(question) is kind
 
 
-@pytest.mark.parametrize("question, terms, kind, expected", [
-    ("when", "secretaries meet held", AnswerType.WHEN, "May 21-22"),
-    ("where", "meeting held", AnswerType.WHERE, "Beijing"),
-    ("who announced", "announced meeting", AnswerType.WHO, "Lu Kang"),
-    ("which number", "meeting number", AnswerType.NUMBER, "13th"),
-])
+@pytest.mark.parametrize(
+    "question, terms, kind, expected",
+    [
+        ("when", "secretaries meet held", AnswerType.WHEN, "May 21-22"),
+        ("where", "meeting held", AnswerType.WHERE, "Beijing"),
+        ("who announced", "announced meeting", AnswerType.WHO, "Lu Kang"),
+        ("which number", "meeting number", AnswerType.NUMBER, "13th"),
+    ],
+)
 def test_spans_are_picked_near_the_question_words(question, terms, kind, expected):
     assert short_answer(SEED_LEAD, stem_terms(terms.split()), kind).text == expected
 
@@ -40,8 +51,11 @@ def test_titles_are_not_part_of_a_name():
 
 
 def test_a_span_made_of_the_questions_own_words_is_never_chosen():
-    span = short_answer("Shanghai Cooperation Organization members met.",
-                        stem_terms("shanghai cooperation organization".split()), AnswerType.WHO)
+    span = short_answer(
+        "Shanghai Cooperation Organization members met.",
+        stem_terms("shanghai cooperation organization".split()),
+        AnswerType.WHO,
+    )
     assert span is None
 
 

@@ -47,7 +47,7 @@ def ivf(corpus):
 
 
 def test_small_indexes_stay_exact(corpus):
-    ids, x, exact = corpus
+    _ids, _x, exact = corpus
     assert exact.fitted(min_ann=len(exact) + 1) is exact
     assert exact.describe() == {"kind": "flat"}
 
@@ -65,7 +65,7 @@ def test_large_indexes_become_ivf_with_recall_at_10_of_at_least_098(corpus, ivf)
 
 
 def test_converting_to_ivf_and_back_keeps_every_vector(corpus, ivf):
-    ids, x, exact = corpus
+    ids, x, _exact = corpus
     back = ivf.fitted(min_ann=len(ids) + 1)
     assert back.kind == "flat"
     got_ids, got = back.contents()
@@ -90,7 +90,7 @@ def test_ivf_follows_removals_and_additions(corpus, ivf, tmp_path):
 
 @pytest.mark.parametrize("make_ann", [False, True])
 def test_memory_mapped_loading_gives_the_same_results(corpus, ivf, tmp_path, make_ann):
-    ids, x, exact = corpus
+    _ids, x, exact = corpus
     index = ivf if make_ann else exact
     path = tmp_path / "vectors.faiss"
     index.save(path)

@@ -493,7 +493,10 @@ class FakeDiscord:
         return 200, msg
 
 
-_EDGE_PAGE = "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center><hr><center>cloudflare</center></body></html>"
+_EDGE_PAGE = (
+    "<html><head><title>{0}</title></head>"
+    "<body><center><h1>{0}</h1></center><hr><center>cloudflare</center></body></html>"
+)
 _SERVER_ERRORS = {
     500: ("application/json", json.dumps({"message": "500: Internal Server Error", "code": 0})),
     502: ("text/html", _EDGE_PAGE.format("502 Bad Gateway")),
