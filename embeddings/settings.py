@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,7 +31,7 @@ class EngineSettings(BaseSettings):
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers name or path.")
     encoder_backend: EncoderBackend = Field("onnx-int8", description="How the model runs on the CPU.")
     encoder_threads: int = Field(0, ge=0, le=256, description="Encoder threads; 0 = one per core.")
-    model_cache_dir: Path | None = Field(None, description="Exported models; default <data_dir>/models.")
+    model_cache_dir: Path | None = Field(None, description="Exported models; default: the user's cache folder.")
     chunk_tokens: int = Field(160, ge=32, le=512, description="Chunk window in word pieces.")
     chunk_overlap_sentences: int = Field(1, ge=1, le=5)
     max_file_mb: float = Field(32.0, gt=0, description="Larger files are skipped.")
@@ -43,5 +44,10 @@ class EngineSettings(BaseSettings):
 
     @property
     def model_cache(self) -> Path:
-        """Where exported (ONNX) models are cached: beside the index unless configured."""
-        return self.model_cache_dir or self.data_dir / "models"
+        """Where exported (ONNX) models are cached: the configured folder, else one folder per
+        user (``~/.cache/newsbot/models`` on Linux, honouring ``XDG_CACHE_HOME``), shared by
+        every index, evaluation and test run, so the export is paid once per machine and user."""
+        if self.model_cache_dir is not None:
+            return self.model_cache_dir
+        # Read when asked, not at import: the environment may change between settings objects.
+        return platformdirs.user_cache_path("newsbot", appauthor=False) / "models"
