@@ -10,6 +10,7 @@ encoded by the real model.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -17,13 +18,15 @@ import os
 import random
 import shutil
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.encoders import Encoder, Progress
+from embeddings.engine import Engine
 from embeddings.errors import CorpusError
 from embeddings.index.generations import expected_manifest
 from embeddings.ingest.chunking import ChunkingConfig
@@ -115,13 +118,13 @@ class IndexCache:
     def whole(self) -> Path:
         """The data folder of the whole corpus's index, built (and its vectors saved) if missing."""
         data_dir = self.folder / f"whole-{self.key}"
-        if not (data_dir / COMPLETE).is_file():
-            log.warning(
-                "Indexing all %d articles into %s (once; later runs reuse it).", len(self.corpus.articles), data_dir
-            )
-            self._build(data_dir, self.corpus.articles)
-            self.vectors.save(data_dir / VECTORS)
-            _mark_complete(data_dir, len(self.corpus.articles))
+        with _building(data_dir):
+            if not (data_dir / COMPLETE).is_file():
+                count = len(self.corpus.articles)
+                log.warning("Indexing all %d articles into %s (once; reruns reuse it).", count, data_dir)
+                self._build(data_dir, self.corpus.articles)
+                self.vectors.save(data_dir / VECTORS)
+                _mark_complete(data_dir, count)
         return data_dir
 
     def without(self, removed: Collection[str]) -> Path:
@@ -129,12 +132,18 @@ class IndexCache:
         whole = self.whole()
         digest = hashlib.sha256("\n".join(sorted(removed)).encode()).hexdigest()[:12]
         data_dir = self.folder / f"heldout-{self.key}-{digest}"
-        if not (data_dir / COMPLETE).is_file():
-            self.load_vectors(whole)
-            gone = set(removed)
-            kept = tuple(a for a in self.corpus.articles if a.id not in gone)
-            self._build(data_dir, kept)
-            _mark_complete(data_dir, len(kept))
+        with _building(data_dir):
+            if not (data_dir / COMPLETE).is_file():
+                # A copy of the whole index, updated incrementally: the removed articles' chunks
+                # are deleted and nothing is chunked or embedded again.
+                if data_dir.exists():
+                    shutil.rmtree(data_dir)  # an unfinished earlier build (we hold its lock)
+                shutil.copytree(whole, data_dir, ignore=shutil.ignore_patterns(VECTORS, COMPLETE, ".lock", ".tmp-*"))
+                gone = set(removed)
+                kept = tuple(a for a in self.corpus.articles if a.id not in gone)
+                settings = self.settings.model_copy(update={"data_dir": data_dir})
+                Engine(settings, self.vectors).index_corpus(Corpus(kept), progress=_LogProgress())
+                _mark_complete(data_dir, len(kept))
         return data_dir
 
     def load_vectors(self, whole: Path) -> None:
@@ -148,12 +157,26 @@ class IndexCache:
         self._build(data_dir, tuple(articles))
 
     def _build(self, data_dir: Path, articles: tuple[Article, ...]) -> None:
-        from embeddings.engine import Engine  # the engine is heavy; this module is imported by the CLI
-
-        if data_dir.exists():
-            shutil.rmtree(data_dir)  # an unfinished earlier build
+        # rebuild=True: a fresh generation beside whatever an unfinished earlier build left
         settings = self.settings.model_copy(update={"data_dir": data_dir})
         Engine(settings, self.vectors).index_corpus(Corpus(articles), rebuild=True, progress=_LogProgress())
+
+
+@contextmanager
+def _building(data_dir: Path) -> Iterator[None]:
+    """Hold the build lock of ``data_dir`` (waiting for it): two evaluations sharing a cache
+    folder build each index once, and the second reuses what the first built."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with (data_dir.parent / f".{data_dir.name}.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("Waiting for another run that is building %s.", data_dir)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _mark_complete(data_dir: Path, articles: int) -> None:

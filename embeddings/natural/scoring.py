@@ -82,6 +82,11 @@ def score(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
         of_kind = [o for o in present if o.question.kind == kind]
         out[f"{kind}_questions"] = len(of_kind)
         out[f"short_answer_{kind}"] = _rate(of_kind, lambda o: o.short_hit)
+    # Questions about stories with follow-ups: citing the question's own (dated) article matters.
+    story = [o for o in present if o.question.story]
+    out["story_questions"] = len(story)
+    out["story_cited_article"] = _rate(story, lambda o: o.cited_article)
+    out["story_sentence_hit"] = _rate(story, lambda o: o.sentence_hit)
     out["near_miss_questions"] = len(near)
     out["near_miss_refused"] = _rate(near, lambda o: not o.answer.answered)
     out["heldout_questions"] = len(held)

@@ -8,12 +8,13 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from embeddings.errors import QuestionFileError
-from embeddings.natural.corpora import read_corpus_file
+from embeddings.natural.corpora import IndexCache, read_corpus_file
 from embeddings.natural.questions import load_questions, split_of
 from embeddings.natural.runner import heldout_articles, run_natural
 from embeddings.settings import EngineSettings
@@ -226,6 +227,16 @@ def test_a_changed_corpus_gets_its_own_cached_index(tiny, encoder, tmp_path):
     corpus, digest = read_corpus_file(tiny / "tiny.jsonl")
     run_natural(questions, corpus, digest, settings, encoder, cache_dir=tmp_path / "c", which=("whole",))
     assert len(list((tmp_path / "c").glob("whole-*"))) == 2
+
+
+def test_two_runs_sharing_a_cache_folder_build_the_whole_index_once(tiny, encoder, tmp_path):
+    corpus, digest = read_corpus_file(tiny / "tiny.jsonl")
+    settings = EngineSettings(_env_file=None, data_dir=tmp_path / "unused")
+    caches = [IndexCache(tmp_path / "shared", settings, encoder, corpus, digest) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        folders = list(pool.map(lambda cache: cache.whole(), caches))
+    assert folders[0] == folders[1]
+    assert len(list(folders[0].glob("gen-*"))) == 1  # one build; the other run waited and reused it
 
 
 def test_eval_news_command_prints_json_and_names_a_bad_question_line(tiny):
