@@ -152,8 +152,11 @@ class IndexCache:
             self.vectors.load(whole / VECTORS)
 
     def build_small(self, data_dir: Path, articles: Sequence[Article]) -> None:
-        """Index ``articles`` into ``data_dir`` (a fresh folder) from the saved vectors."""
-        self.load_vectors(self.whole())
+        """Index ``articles`` into ``data_dir`` (a fresh folder): from the whole index's saved
+        vectors when it is built, else by the model (and remembered for the next builds)."""
+        whole = self.folder / f"whole-{self.key}"
+        if (whole / COMPLETE).is_file():
+            self.load_vectors(whole)
         self._build(data_dir, tuple(articles))
 
     def _build(self, data_dir: Path, articles: tuple[Article, ...]) -> None:
