@@ -99,8 +99,28 @@ def test_main_reads_files_and_exits_1_on_a_problem(tmp_path: Path, capsys) -> No
     assert "q3: answer 'Margaret' is not in" in capsys.readouterr().out
 
 
+def test_a_near_miss_key_phrase_found_in_an_article_is_reported() -> None:
+    rows = [answerable("q1"), answerable("q2"), near_miss()]
+    assert check.check_absent({TEST_NEAR_MISS: [r"Xavier James", r"first child \w+"]}, rows, CORPUS) == []
+    found = check.check_absent({TEST_NEAR_MISS: [r"Xavier", r"wife is \w+"]}, rows, CORPUS)
+    assert found == [f"{TEST_NEAR_MISS}: key phrase 'wife is \\\\w+' is in {DEV_ARTICLE}"]
+
+
+def test_key_phrases_must_belong_to_the_near_misses_and_cover_them_all() -> None:
+    rows = [answerable("q1"), answerable("q2"), near_miss()]
+    problems = check.check_absent({"q1": ["Xavier"]}, rows, CORPUS)
+    assert problems == [
+        "q1: key phrases given for a question that is not a near-miss",
+        f"{TEST_NEAR_MISS}: near-miss without key phrases",
+    ]
+
+
 @pytest.mark.skipif(not check.CORPUS.exists(), reason="needs ../shared/corpus/wikinews-en.jsonl")
 def test_the_committed_question_files_pass_against_the_real_corpus() -> None:
     files = sorted(check.HERE.glob("*.jsonl"))
     assert files
     assert check.check_rows(check.read_rows(files), check.read_corpus(check.CORPUS)) == []
+    with_phrases = [path for path in files if check.absent_path(path).exists()]
+    for path in with_phrases:
+        absent = json.loads(check.absent_path(path).read_text("utf-8"))
+        assert check.check_absent(absent, check.read_rows([path]), check.read_corpus(check.CORPUS, titles=True)) == []

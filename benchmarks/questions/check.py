@@ -6,8 +6,9 @@ With no FILE, every ``*.jsonl`` beside this script is checked. The checks follow
 format: known fields and values, ids unique across all files, every answer regex compiles and
 matches its article's text (case-insensitive ``re.search``), the split rule, 2-5 questions per
 article, and near-miss rows with no article, no answers and real ``near_article_ids``.
-Whether a near-miss's fact is really absent from the corpus needs the author's key phrases,
-which the format does not hold: authors grep for those themselves.
+That a near-miss's fact is in no article needs the author's key phrases, which the question
+format does not hold: ``NAME.absent.json`` beside ``NAME.jsonl`` maps a near-miss id to regexes
+that would match wherever an article stated the fact; none may match any title or text.
 Prints one line per problem and a summary; the exit status is 1 when there is a problem.
 """
 
@@ -35,10 +36,26 @@ def split_of(key: str) -> str:
     return "test" if int(hashlib.sha1(key.encode()).hexdigest(), 16) % 3 == 0 else "dev"
 
 
-def read_corpus(path: Path) -> dict[str, str]:
-    """Article id to article text."""
+def read_corpus(path: Path, titles: bool = False) -> dict[str, str]:
+    """Article id to article text (with ``titles``: title, a newline, then the text)."""
     with open(path, encoding="utf-8") as fh:
-        return {row["id"]: row["text"] for row in map(json.loads, fh)}
+        rows = map(json.loads, fh)
+        return {row["id"]: f"{row['title']}\n{row['text']}" if titles else row["text"] for row in rows}
+
+
+def check_absent(absent: dict[str, list[str]], rows: list[dict], corpus: dict[str, str]) -> list[str]:
+    """Problems of the near-miss key phrases: each names a near-miss and matches no article."""
+    near_misses = {row["id"] for row in rows if row.get("style") == "near-miss"}
+    problems = [
+        f"{qid}: key phrases given for a question that is not a near-miss" for qid in absent.keys() - near_misses
+    ]
+    problems += [f"{qid}: near-miss without key phrases" for qid in sorted(near_misses - absent.keys())]
+    everything = "\n".join(corpus.values())  # one search per phrase; articles only to name them
+    for qid, patterns in absent.items():
+        for pattern in (p for p in patterns if re.search(p, everything, re.IGNORECASE)):
+            hits = [aid for aid, text in corpus.items() if re.search(pattern, text, re.IGNORECASE)]
+            problems.append(f"{qid}: key phrase {pattern!r} is in {', '.join(hits[:3]) or 'the corpus'}")
+    return problems
 
 
 def check_rows(rows: list[dict], corpus: dict[str, str]) -> list[str]:
@@ -99,6 +116,11 @@ def _check_answerable(qid: str, row: dict, corpus: dict[str, str]) -> list[str]:
     return problems
 
 
+def absent_path(questions: Path) -> Path:
+    """Where the near-miss key phrases of a question file live: ``NAME.absent.json``."""
+    return questions.with_suffix(".absent.json")
+
+
 def read_rows(paths: Iterable[Path]) -> list[dict]:
     rows = []
     for path in paths:
@@ -115,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.files or sorted(HERE.glob("*.jsonl"))
     rows = read_rows(paths)
     problems = check_rows(rows, read_corpus(args.corpus))
+    with_phrases = [path for path in paths if absent_path(path).exists()]
+    if with_phrases:
+        absent = {
+            qid: v for path in with_phrases for qid, v in json.loads(absent_path(path).read_text("utf-8")).items()
+        }
+        problems += check_absent(absent, read_rows(with_phrases), read_corpus(args.corpus, titles=True))
     for problem in problems:
         print(problem)
     kinds = Counter(row.get("kind") for row in rows if row.get("style") != "near-miss")
