@@ -305,7 +305,8 @@ def articles(ctx: typer.Context, as_json: AsJson = False) -> None:
 @app.command()
 def status(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Describe the index: size, model, chunking, build time."""
-    s = _engine(ctx).live_status()
+    engine = _engine(ctx)
+    s = engine.live_status()
     info = {
         "articles": s.articles,
         "chunks": s.chunks,
@@ -315,6 +316,8 @@ def status(ctx: typer.Context, as_json: AsJson = False) -> None:
         "overlap_sentences": s.overlap_sentences,
         "built_at": s.built_at,
         "path": s.path,
+        "encoder": getattr(engine.encoder, "variant", "unknown"),  # the variant running now, and why
+        "encoder_reason": getattr(engine.encoder, "reason", ""),
     }
     if as_json:
         typer.echo(render.dumps(info))

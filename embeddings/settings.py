@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
-EncoderBackend = Literal["onnx-int8", "onnx", "torch"]
+EncoderBackend = Literal["auto", "onnx-int8", "onnx", "torch"]
 SearchBackendKind = Literal["local"]  # see embeddings.index.factory
 AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
 
@@ -29,7 +29,7 @@ class EngineSettings(BaseSettings):
     search_backend: SearchBackendKind = Field("local", description="Where chunks are kept and searched.")
     seeds_dir: Path = Field(Path("seeds"), description="The article folder to index.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers name or path.")
-    encoder_backend: EncoderBackend = Field("onnx-int8", description="How the model runs on the CPU.")
+    encoder_backend: EncoderBackend = Field("auto", description="How the model runs on the CPU.")
     encoder_threads: int = Field(0, ge=0, le=256, description="Encoder threads; 0 = one per core.")
     model_cache_dir: Path | None = Field(None, description="Exported models; default: the user's cache folder.")
     chunk_tokens: int = Field(160, ge=32, le=512, description="Chunk window in word pieces.")

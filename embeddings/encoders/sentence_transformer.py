@@ -56,6 +56,7 @@ class SentenceTransformerEncoder:
             ) from exc
         self.name = name
         self.variant = "torch-fp32"
+        self.reason = "NEWSBOT_ENCODER_BACKEND=torch"
         dimension = self._model.get_embedding_dimension()
         max_tokens = self._model.max_seq_length
         if dimension is None or max_tokens is None:  # int(None) raised this TypeError before

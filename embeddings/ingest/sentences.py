@@ -9,11 +9,11 @@ sentence, even where the splitter would drop or alter characters.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from itertools import pairwise
 
 import pysbd
 
+from embeddings.ingest.segmenter import fast_segmenter
 from embeddings.models import Sentence
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -22,19 +22,15 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MAX_SEGMENT_CHARS = 5_000
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=False)
-
-
-def split_sentences(text: str) -> tuple[Sentence, ...]:
+def split_sentences(text: str, *, segmenter: pysbd.Segmenter | None = None) -> tuple[Sentence, ...]:
     """Return the sentences of ``text`` in order, as offsets; ``text[s.start:s.end]`` is
     stripped of surrounding whitespace and never empty; together they cover every
-    non-whitespace character exactly once."""
+    non-whitespace character exactly once. ``segmenter`` is for comparisons (stock pysbd);
+    the default is ``fast_segmenter()``, which gives the same boundaries."""
     sentences: list[Sentence] = []
     for start, end in _paragraph_spans(text):
         for seg_start, seg_end in _bounded_segments(text, start, end):
-            sentences.extend(_split_segment(text, seg_start, seg_end))
+            sentences.extend(_split_segment(text, seg_start, seg_end, segmenter or fast_segmenter()))
     return tuple(sentences)
 
 
@@ -62,10 +58,10 @@ def _bounded_segments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def _split_segment(text: str, start: int, end: int) -> list[Sentence]:
+def _split_segment(text: str, start: int, end: int, segmenter: pysbd.Segmenter) -> list[Sentence]:
     segment = text[start:end]
     cuts, cursor = [0], 0
-    for piece in _segmenter().segment(segment):
+    for piece in segmenter.segment(segment):
         piece = piece.strip()
         if not piece:
             continue

@@ -4,13 +4,15 @@ exported once and then loaded without torch."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from embeddings.encoders.onnx import CONFIG, load_onnx_encoder
+from embeddings.encoders.onnx import CONFIG
+from embeddings.encoders.variants import load_variant, variant_folder
 from embeddings.errors import NewsbotError
 from embeddings.settings import DEFAULT_MODEL
 
@@ -31,8 +33,8 @@ def test_int8_vectors_stay_close_to_torch_ones(encoder, torch_encoder):
     assert cosines.min() > 0.97, cosines
 
 
-def test_fp32_export_matches_torch_exactly(tmp_path, torch_encoder):
-    fp32 = load_onnx_encoder(DEFAULT_MODEL, tmp_path, quantize=False)
+def test_fp32_export_matches_torch_exactly(model_cache, encoder, torch_encoder):
+    fp32 = load_variant(DEFAULT_MODEL, model_cache, "fp32")
     cosines = (fp32.encode(TEXTS) * torch_encoder.encode(TEXTS)).sum(axis=1)
     assert cosines.min() > 0.9999, cosines
 
@@ -55,11 +57,12 @@ def test_batches_sorted_by_length_come_back_in_the_callers_order(encoder):
     assert sum(seen) == len(TEXTS)
 
 
-def test_a_cached_export_loads_without_importing_torch(encoder):
+def test_a_cached_export_loads_without_importing_torch(encoder, model_cache):
     script = (
         "import sys, pathlib\n"
-        "from embeddings.encoders.onnx import OnnxEncoder\n"
-        f"e = OnnxEncoder('m', pathlib.Path({str(encoder.folder)!r}))\n"
+        "from embeddings.encoders import load_encoder\n"
+        "from embeddings.settings import EngineSettings\n"
+        f"e = load_encoder(EngineSettings(_env_file=None, model_cache_dir=pathlib.Path({str(model_cache)!r})))\n"
         "e.encode(['a question'])\n"
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
     )
@@ -68,11 +71,12 @@ def test_a_cached_export_loads_without_importing_torch(encoder):
     assert out.stdout.strip() == "[]"
 
 
-def test_a_damaged_export_is_redone(tmp_path, encoder):
+def test_a_damaged_export_is_redone(tmp_path, model_cache, encoder):
     cache = tmp_path / "cache"
-    first = load_onnx_encoder(DEFAULT_MODEL, cache)
+    shutil.copytree(variant_folder(model_cache, DEFAULT_MODEL, "fp32"), variant_folder(cache, DEFAULT_MODEL, "fp32"))
+    first = load_variant(DEFAULT_MODEL, cache, encoder.variant)
     (first.folder / "model.onnx").write_bytes(b"not a model")
-    again = load_onnx_encoder(DEFAULT_MODEL, cache)
+    again = load_variant(DEFAULT_MODEL, cache, encoder.variant)
     assert np.allclose(again.encode(TEXTS[:2]), encoder.encode(TEXTS[:2]), atol=1e-5)
     assert json.loads((again.folder / CONFIG).read_text())["pooling"] == "mean"
 
@@ -87,4 +91,4 @@ def test_a_model_it_cannot_run_says_to_use_torch(tmp_path):
     # A pooling the ONNX path does not implement.
     SentenceTransformer(modules=[word, models.Pooling(word.get_embedding_dimension(), "weightedmean")]).save(str(odd))
     with pytest.raises(NewsbotError, match="NEWSBOT_ENCODER_BACKEND=torch"):
-        load_onnx_encoder(str(odd), tmp_path / "cache")
+        load_variant(str(odd), tmp_path / "cache", "fp32")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,3 +56,33 @@ def test_every_non_blank_character_lands_in_exactly_one_sentence(text):
     assert all(c <= 1 for c in covered)
     assert all(covered[i] == 1 for i, ch in enumerate(text) if not ch.isspace())
     assert [s.start for s in spans] == sorted(s.start for s in spans)
+
+
+HARD_TEXTS = [
+    "Mr. Smith met Dr. Jones at 5 p.m. on Jan. 5 in Washington, D.C. They talked. They talked.",
+    "The U.S. economy grew 2.5% in Q3. The U.S. Senate voted 51-49. Prof. A. B. Clark dissented.",
+    'He said: "Stop." Then he left.\u00a0 "Why?" she asked.   It was 3 a.m. No. No. No.',
+    "Repeat. Repeat. Repeat. Repeat.\n\nRepeat.",
+    "Prices rose (see fig. 3) by approx. 4 per cent, i.e. a record. Cf. last year's 1.2 per cent!",
+    "Sen. Warren (D-Mass.) and Gov. Abbott spoke.\tThe vote is on Nov. 8.\nA new line. Etc.",
+]
+
+
+def test_the_fast_splitter_finds_the_same_boundaries_as_stock_pysbd():
+    from tests.conftest import FIXTURES, SEED
+
+    texts = HARD_TEXTS + [SEED.read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted((FIXTURES / "news").iterdir())]
+    # Stock pysbd in a process where the speed-ups were never installed.
+    script = (
+        "import json, sys, pysbd\n"
+        "from embeddings.ingest.sentences import split_sentences\n"
+        "seg = pysbd.Segmenter(language='en', clean=False, char_span=False)\n"
+        "texts = json.load(sys.stdin)\n"
+        "print(json.dumps([[[s.start, s.end] for s in split_sentences(t, segmenter=seg)] for t in texts]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], input=json.dumps(texts), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    stock = json.loads(out.stdout)
+    fast = [[[s.start, s.end] for s in split_sentences(t)] for t in texts]
+    assert fast == stock
