@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -43,7 +44,7 @@ class NewsBot(commands.Bot):
     calls ``process_commands``), but discord.py requires a prefix all the same.
     """
 
-    def __init__(self, state: BotState) -> None:
+    def __init__(self, state: BotState, **options: Any) -> None:
         # The bot has no voice features, so discord.py's warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
@@ -52,21 +53,43 @@ class NewsBot(commands.Bot):
             tree_cls=NewsTree,
             intents=needed_intents(),
             allowed_mentions=no_pings(),
+            **options,
         )
         self._guild_ids = state.settings.guild_ids
+        # Of several replicas, only the one with shard 0 registers the commands (the same ones).
+        self._syncs_commands = not state.settings.shard_ids or 0 in state.settings.shard_ids
         self._slash_commands = NewsCommands(state)
         self._channel_questions = ChannelQuestions(state)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: add the commands and make Discord know them."""
         await self.add_cog(self._slash_commands)
-        await sync_commands(self.tree, self._guild_ids)
+        if self._syncs_commands:
+            await sync_commands(self.tree, self._guild_ids)
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
 
     async def on_message(self, message: discord.Message) -> None:
         await self._channel_questions.on_message(self, message)
+
+
+class ShardedNewsBot(NewsBot, commands.AutoShardedBot):
+    """The same bot on discord.py's ``AutoShardedBot``: this process runs the shards
+    ``NEWSBOT_SHARD_IDS`` of ``NEWSBOT_SHARD_COUNT`` (all of them when no ids are given), so
+    that several processes, on several machines, share one bot."""
+
+    def __init__(self, state: BotState) -> None:
+        settings = state.settings
+        super().__init__(state, shard_count=settings.shard_count, shard_ids=list(settings.shard_ids) or None)
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s, shards %s of %s", self.user, sorted(self.shards), self.shard_count)
+
+
+def make_bot(state: BotState) -> NewsBot:
+    """The sharded bot when ``NEWSBOT_SHARD_COUNT`` is set, else the plain one."""
+    return ShardedNewsBot(state) if state.settings.shard_count is not None else NewsBot(state)
 
 
 async def sync_commands(tree: app_commands.CommandTree, guild_ids: Sequence[int]) -> None:

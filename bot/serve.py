@@ -19,7 +19,7 @@ from discord.http import Route
 
 from embeddings.errors import IndexMissingError, NewsbotError
 
-from .client import NewsBot
+from .client import NewsBot, make_bot
 from .settings import AppSettings
 from .state import BotState
 
@@ -51,7 +51,7 @@ def serve(settings: AppSettings, engine) -> int:
     try:
         with discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url):
             state = BotState.create(settings, engine)
-            asyncio.run(run(NewsBot(state), state))
+            asyncio.run(run(make_bot(state), state))
     except KeyboardInterrupt:
         return 130  # as every newsbot command does on Ctrl-C
     except Exception as exc:
@@ -92,8 +92,16 @@ async def run(bot: NewsBot, state: BotState) -> None:
     except IndexMissingError as exc:
         log.warning("%s Questions will fail until an admin runs /reload.", exc)
     _close_on_sigterm(bot)
-    async with bot:
-        await bot.start(state.settings.discord_token.get_secret_value())
+    follower = None
+    if state.settings.backend_kind == "postgres":
+        # Replicas share the database: each serves what any of them published.
+        follower = asyncio.create_task(state.reloads.follow(state.settings.follow_seconds))
+    try:
+        async with bot:
+            await bot.start(state.settings.discord_token.get_secret_value())
+    finally:
+        if follower is not None:
+            follower.cancel()
 
 
 def _close_on_sigterm(bot: NewsBot) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from embeddings.settings import EngineSettings
 
 # Comma-separated Discord ids in the environment ("123, 456"), a tuple of ints in code.
 IdList = Annotated[tuple[int, ...], NoDecode]
+# Shard numbers and ranges in the environment ("0-3,6"), a tuple of ints in code.
+ShardList = Annotated[tuple[int, ...], NoDecode]
 
 
 class AppSettings(EngineSettings):
@@ -45,6 +47,32 @@ class AppSettings(EngineSettings):
     admin_role_ids: IdList = Field((), description="Roles that may /reload besides Manage Server.")
     cooldown_questions: int = Field(5, ge=0, le=1000, description="Questions per user per window; 0 = no limit.")
     cooldown_seconds: float = Field(60.0, gt=0, le=86_400, description="The cooldown window.")
+
+    # Scaling out (docs/DEPLOYMENT.md): shards of one bot spread over processes, one database.
+    shard_count: int | None = Field(None, ge=1, le=65_536, description="Shards in all; set: run sharded.")
+    shard_ids: ShardList = Field((), description="This process's shards, e.g. 0-3 or 0,1; empty: all.")
+    follow_seconds: float = Field(10.0, gt=0, le=3_600, description="How often a replica looks for a new index.")
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shards(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        shards: list[int] = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            first, _, last = part.partition("-")
+            if not first.strip().isdigit() or (last and not last.strip().isdigit()):
+                raise ValueError("expected shard numbers and ranges, e.g. 0-3 or 0,2,4")
+            shards.extend(range(int(first), int(last or first) + 1))
+        return tuple(dict.fromkeys(shards))
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> AppSettings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("NEWSBOT_SHARD_IDS needs NEWSBOT_SHARD_COUNT (the number of shards in all)")
+        if self.shard_count is not None and any(s >= self.shard_count for s in self.shard_ids):
+            raise ValueError(f"NEWSBOT_SHARD_IDS must be below NEWSBOT_SHARD_COUNT ({self.shard_count})")
+        return self
 
     @field_validator("guild_ids", "channels", "admin_role_ids", mode="before")
     @classmethod

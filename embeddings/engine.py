@@ -59,6 +59,17 @@ class Engine:
         with self._swap:
             self._retriever = Retriever(snapshot, self.encoder)
 
+    def follow_live(self) -> bool:
+        """Serve the backend's live version when it is not the one served (another process,
+        say a bot replica on another machine, published a new one); True when it switched.
+        One small read when nothing changed."""
+        live = self.backend.live_manifest()
+        current = self._retriever
+        if live is None or (current is not None and current.snapshot.manifest == live):
+            return False
+        self.load()
+        return True
+
     def refresh(
         self, seeds_dir: Path | None = None, *, rebuild: bool = False, progress: IndexProgress | None = None
     ) -> IndexReport:

@@ -31,6 +31,11 @@ class IndexBusyError(NewsbotError):
     """Another process or task is writing the index right now."""
 
 
+class IndexUnavailableError(NewsbotError):
+    """The index's database cannot be used right now (unreachable, restarting, timed out, or
+    without the pgvector extension); the message says which and what to do."""
+
+
 class QueryError(NewsbotError):
     """The question or search text cannot be used (empty, too long)."""
 

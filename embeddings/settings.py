@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 EncoderBackend = Literal["auto", "onnx-int8", "onnx", "torch"]
-SearchBackendKind = Literal["local"]  # see embeddings.index.factory
+SearchBackendKind = Literal["local", "postgres"]  # see embeddings.index.factory
 AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
 
 
@@ -41,6 +41,15 @@ class EngineSettings(BaseSettings):
     search_k: int = Field(5, ge=1, le=100)
     retrieval_mode: RetrievalMode = "hybrid"
     answer_writer: AnswerWriterKind = Field("extractive", description="How answers are written from the evidence.")
+    # PostgreSQL + pgvector (embeddings.index.pg): a URL selects it, unset keeps the local files.
+    database_url: SecretStr | None = Field(None, description="postgresql://... ; selects the postgres backend.")
+    database_pool_size: int = Field(4, ge=1, le=100, description="Connections per process to the database.")
+    database_timeout: float = Field(10.0, gt=0, le=600, description="Seconds to connect or run one query.")
+
+    @property
+    def backend_kind(self) -> SearchBackendKind:
+        """The backend to use: postgres when a database URL is set, else ``search_backend``."""
+        return "postgres" if self.database_url is not None else self.search_backend
 
     @property
     def model_cache(self) -> Path:

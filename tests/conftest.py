@@ -96,3 +96,6 @@ def update_folder(data_dir: Path, corpus, encoder, config, **options):
     from embeddings.index.local import LocalBackend
 
     return update_index(LocalBackend(data_dir, probe_encoder=encoder), corpus, encoder, config, **options)
+
+
+from .postgres import pg_url, postgres_server  # noqa: E402,F401  (fixtures: a real PostgreSQL)

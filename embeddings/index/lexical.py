@@ -30,13 +30,26 @@ class _PerThreadStemmer(threading.local):
         self.stemmer = _stemmer()
 
 
+class TermSplitter:
+    """Text → BM25 terms exactly as ``bm25s.tokenize(..., stopwords="en")`` with the Snowball
+    English stemmer makes them (lower-cased, stop words dropped, stemmed); safe to call from
+    many threads. Every lexical side (bm25s here, the database's in ``pg``) uses it."""
+
+    def __init__(self) -> None:
+        self._stemmers = _PerThreadStemmer()
+
+    def __call__(self, text: str) -> list[str]:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+        return self._stemmers.stemmer.stemWords(words) if words else []
+
+
 class LexicalIndex:
     """A BM25 index whose documents are chunks, addressed by chunk id."""
 
     def __init__(self, bm25: bm25s.BM25 | None, chunk_ids: np.ndarray) -> None:
         self._bm25 = bm25
         self._ids = chunk_ids
-        self._stemmers = _PerThreadStemmer()
+        self._split = TermSplitter()
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
@@ -68,8 +81,7 @@ class LexicalIndex:
         """``text`` as this index sees it: lower-cased, stop words dropped, stemmed. The same
         terms as ``bm25s.tokenize(..., stopwords="en")`` (tested), without its per-call
         progress-bar and vocabulary set-up: answers call this for every candidate sentence."""
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-        return self._stemmers.stemmer.stemWords(words) if words else []
+        return self._split(text)
 
     def knows(self, term: str) -> bool:
         """Whether any chunk contains the (stemmed) term."""

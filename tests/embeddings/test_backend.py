@@ -75,9 +75,20 @@ def test_the_settings_choose_the_local_backend(tmp_path, encoder, monkeypatch):
     backend = open_backend(settings, encoder)
     assert isinstance(backend, LocalBackend) and backend.data_dir == tmp_path / "data"
     assert backend.ann_min_vectors == 123 and backend.probe_encoder is encoder
-    monkeypatch.setenv("NEWSBOT_SEARCH_BACKEND", "postgres")
+    monkeypatch.setenv("NEWSBOT_SEARCH_BACKEND", "elasticsearch")
     with pytest.raises(ValidationError, match="search_backend"):
         EngineSettings(_env_file=None)
+
+
+def test_a_database_url_chooses_the_postgres_backend_and_is_never_shown_with_its_password(encoder, monkeypatch):
+    from embeddings.index.pg import PostgresBackend
+
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", "postgresql://news:s3cret-pw@db.example:6543/newsroom")
+    settings = EngineSettings(_env_file=None)
+    backend = open_backend(settings, encoder)  # nothing is connected yet
+    assert isinstance(backend, PostgresBackend) and backend.dimension == encoder.dimension
+    assert backend.location == "postgresql://news:***@db.example:6543/newsroom"
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
 
 
 def test_a_writer_that_only_reads_writes_nothing(indexed):

@@ -1,0 +1,16 @@
+"""The PostgreSQL + pgvector search backend: one database shared by any number of processes on
+any number of machines. ``NEWSBOT_DATABASE_URL`` selects it (see ``embeddings.index.factory``).
+
+- ``connection``: the pool, timeouts, the masked URL and the translation of database faults into
+  ``NewsbotError`` messages;
+- ``schema``: the tables and indexes, and how generations are told apart;
+- ``lexicon``: BM25 as pgvector ``sparsevec`` (the document side's weights, the query side's idf)
+  and the ``TermAnalyzer`` of a generation;
+- ``snapshot``: one generation for reading; ``writer``: the next one, in one transaction;
+- ``backend``: ``PostgresBackend``, the ``SearchBackend`` tying them together.
+"""
+
+from embeddings.index.pg.backend import PostgresBackend
+from embeddings.index.pg.connection import mask_url
+
+__all__ = ["PostgresBackend", "mask_url"]

@@ -1,0 +1,133 @@
+"""One generation of the database for reading (``backend.SearchSnapshot``): every query names
+its generation, so a snapshot keeps answering from exactly the corpus it opened while a writer
+publishes the next (until the publish after that removes its dropped rows)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import psycopg_pool
+
+from embeddings.index.pg.connection import faults
+from embeddings.index.pg.lexicon import Lexicon
+from embeddings.index.pg.schema import VISIBLE
+from embeddings.models import Article, Chunk, Sentence
+
+_ARTICLE = "a.id, a.title, a.text, a.path, a.content_hash, a.published, a.source, a.url, a.place"
+_CHUNK = 'c.id, c.ordinal, c.start, c."end", c.sentences, c.heading, c.tokens'
+_V = VISIBLE.replace("gen_", "c.gen_")
+_A = VISIBLE.replace("gen_", "a.gen_")
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form of a dense vector (float32 round-trips through 9 digits)."""
+    return "[" + ",".join(f"{x:.9g}" for x in np.asarray(vector, dtype=np.float32).ravel().tolist()) + "]"
+
+
+@dataclass(frozen=True)
+class PostgresSnapshot:
+    """Generation ``generation`` of the database behind ``pool``, read-only; ``ef_search`` is
+    the HNSW candidate list length (at least the ``k`` asked for)."""
+
+    pool: psycopg_pool.ConnectionPool = field(repr=False)
+    where: str
+    generation: int
+    manifest: dict[str, Any]
+    lexicon: Lexicon = field(repr=False)
+    ef_search: int = 100
+
+    @property
+    def name(self) -> str:
+        return f"generation-{self.generation}"
+
+    @property
+    def location(self) -> str:
+        return f"{self.where} ({self.name})"
+
+    @property
+    def analyzer(self) -> Lexicon:
+        return self.lexicon
+
+    @cached_property
+    def articles(self) -> tuple[Article, ...]:
+        rows = self._rows(
+            f"SELECT {_ARTICLE.replace('a.text', chr(39) * 2)} FROM newsbot_articles a WHERE {_A} "
+            'ORDER BY a.published IS NULL, a.published DESC, a.title COLLATE "C"',
+            {},
+        )
+        return tuple(Article(*row) for row in rows)
+
+    def chunk_count(self) -> int:
+        return int(self.manifest["chunks"])
+
+    def dense_candidates(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        literal = vector_literal(vector)
+        with faults(self.where), self.pool.connection() as conn, conn.transaction():
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, int(k))}")
+            rows = conn.execute(
+                f"SELECT c.id, -(c.embedding <#> %(q)s::vector) FROM newsbot_chunks c WHERE {_V} "
+                "ORDER BY c.embedding <#> %(q)s::vector LIMIT %(k)s",
+                {"q": literal, "k": int(k), "g": self.generation},
+            ).fetchall()
+        return _ranked(rows)
+
+    def lexical_candidates(self, query: str, k: int) -> list[tuple[int, float]]:
+        prepared = self.lexicon.query_vector(query)
+        if prepared is None:
+            return []
+        literal, term_ids = prepared
+        rows = self._rows(
+            f"SELECT c.id, -(c.terms <#> %(q)s::sparsevec) AS score FROM newsbot_chunks c "
+            f"WHERE c.term_ids && %(t)s::int[] AND {_V} ORDER BY score DESC, c.id LIMIT %(k)s",
+            {"q": literal, "t": term_ids, "k": int(k)},
+        )
+        return [(int(i), float(s)) for i, s in rows if s > 0]
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, tuple[Chunk, Article]]:
+        ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+        if not ids:
+            return {}
+        rows = self._rows(
+            f"SELECT {_CHUNK}, {_ARTICLE} FROM newsbot_chunks c JOIN newsbot_articles a "
+            f"ON a.id = c.article_id AND a.gen_from = c.gen_from WHERE c.id = ANY(%(ids)s) AND {_V}",
+            {"ids": ids},
+        )
+        return {int(row[0]): _chunk_with_article(row) for row in rows}
+
+    def article(self, article_id: str) -> Article | None:
+        rows = self._rows(f"SELECT {_ARTICLE} FROM newsbot_articles a WHERE a.id = %(id)s AND {_A}", {"id": article_id})
+        return Article(*rows[0]) if rows else None
+
+    def close(self) -> None:
+        """Nothing to release: the pool belongs to the backend."""
+
+    def _rows(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with faults(self.where), self.pool.connection() as conn:
+            return conn.execute(query, {**params, "g": self.generation}).fetchall()
+
+
+def _ranked(rows: list[tuple[Any, ...]]) -> list[tuple[int, float]]:
+    # An iterative HNSW scan (relaxed order) may return neighbours slightly out of order.
+    return sorted(((int(i), float(s)) for i, s in rows), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _chunk_with_article(row: tuple[Any, ...]) -> tuple[Chunk, Article]:
+    _, ordinal, start, end, sentences, heading, tokens, *article_fields = row
+    article = Article(*article_fields)
+    spans = sentences if isinstance(sentences, list) else json.loads(sentences)
+    chunk = Chunk(
+        article_id=article.id,
+        ordinal=ordinal,
+        start=start,
+        end=end,
+        text=article.text[start:end],
+        sentences=tuple(Sentence(a, b) for a, b in spans),
+        heading=heading,
+        tokens=tokens,
+    )
+    return chunk, article
