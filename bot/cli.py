@@ -291,6 +291,37 @@ def serve(ctx: typer.Context) -> None:
 
 
 @app.command()
+def migrate(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option("--from", help="The local index folder to copy (default NEWSBOT_DATA_DIR).")
+    ] = None,
+) -> None:
+    """Copy the local index into the database NEWSBOT_DATABASE_URL names, vectors and all (nothing is re-embedded)."""
+    from embeddings.index.local import LocalBackend
+    from embeddings.index.pg import PostgresBackend
+    from embeddings.index.pg.connection import Database
+    from embeddings.index.pg.migrate import migrate as copy_index
+
+    settings = _settings(ctx)
+    if settings.database_url is None:
+        _fail("newsbot migrate needs NEWSBOT_DATABASE_URL=postgresql://... (the database to copy the index into).")
+    source = LocalBackend(data_dir or settings.data_dir)
+    live = source.live_manifest()
+    if live is None:
+        raise IndexMissingError(f"There is no index in {source.location} to copy. Build it with `newsbot index`.")
+    database = Database(
+        settings.database_url.get_secret_value(), settings.database_timeout, settings.database_pool_size
+    )
+    target = PostgresBackend(database, int(live["dimension"]))
+    stored = copy_index(source, target)
+    typer.echo(
+        f"copied {stored['articles']} articles and {stored['chunks']} chunks from {source.location} "
+        f"into {target.location} (generation {stored['generation']})"
+    )
+
+
+@app.command()
 def articles(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List the indexed articles, newest first."""
     rows = _engine(ctx).live_articles()

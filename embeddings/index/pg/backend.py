@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +34,7 @@ class PostgresBackend:
         self.dimension = dimension
         self.ef_search = ef_search
         self._pool: psycopg_pool.ConnectionPool | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -56,7 +58,7 @@ class PostgresBackend:
         generation, manifest, blob = rows[0]
         manifest = _manifest(manifest)
         lexicon = Lexicon.decode(bytes(blob), int(manifest["chunks"]))
-        return PostgresSnapshot(self.pool(), self.location, int(generation), manifest, lexicon, self.ef_search)
+        return PostgresSnapshot(self.connection, self.location, int(generation), manifest, lexicon, self.ef_search)
 
     @contextlib.contextmanager
     def writer(self, *, rebuild: bool = False) -> Iterator[PostgresGenerationWriter]:
@@ -88,7 +90,7 @@ class PostgresBackend:
 
     def set_shared_state(self, key: str, value: Any) -> None:
         """Store ``value`` (JSON) under ``key`` for every process of this database."""
-        with faults(self.location), self.pool().connection() as conn:
+        with self.connection() as conn:
             conn.execute(
                 "INSERT INTO newsbot_state (key, value) VALUES (%s, %s) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()",
@@ -96,19 +98,34 @@ class PostgresBackend:
             )
 
     def pool(self) -> psycopg_pool.ConnectionPool:
-        if self._pool is None:
-            self._pool = self.database.pool()
-        return self._pool
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = self.database.pool()
+            return self._pool
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection (autocommit, with the read timeout). When the database fails
+        (IndexUnavailableError), the pool is dropped: the next call starts a new one, whose
+        first connection says at once whether the database is back, instead of waiting out
+        the old pool's reconnection back-off."""
+        try:
+            with faults(self.location), self.pool().connection() as conn:
+                yield conn
+        except IndexUnavailableError:
+            self.close()
+            raise
 
     def close(self) -> None:
-        """Close the readers' pool (snapshots of this backend stop working)."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        """Close the readers' pool (it is opened again on the next read)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close(timeout=1.0)
 
     def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of ``query``; [] when the tables do not exist yet (nothing was ever indexed)."""
-        with faults(self.location), self.pool().connection() as conn:
+        with self.connection() as conn:
             try:
                 return conn.execute(query, params).fetchall()
             except psycopg.errors.UndefinedTable:

@@ -76,12 +76,14 @@ class Database:
         return pool
 
     def _options(self, *, statement_timeout: bool) -> dict[str, Any]:
+        # The URL's own options (if any) come after ours, so they win.
+        own = str(conninfo.conninfo_to_dict(self.url).get("options") or "")
         settings = "-c hnsw.iterative_scan=relaxed_order"
         if statement_timeout:
             settings += f" -c statement_timeout={int(self.timeout * 1000)}"
         return {
             "connect_timeout": max(1, round(self.timeout)),
-            "options": settings,
+            "options": f"{settings} {own}".strip(),
             "application_name": "newsbot",
             # A writer killed on another machine lets go of its lock once the server notices.
             "keepalives": 1,
@@ -97,7 +99,12 @@ def faults(location: str) -> Iterator[None]:
     (one line naming ``location``, never the password); other errors pass."""
     try:
         yield
-    except (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg.errors.QueryCanceled) as exc:
+    except (
+        psycopg.OperationalError,
+        psycopg_pool.PoolTimeout,
+        psycopg_pool.PoolClosed,
+        psycopg.errors.QueryCanceled,
+    ) as exc:
         raise IndexUnavailableError(
             f"The database {location} cannot be reached right now ({reason(exc)}). "
             "Try again in a moment; newsbot reconnects by itself once it is back."

@@ -5,15 +5,15 @@ publishes the next (until the publish after that removes its dropped rows)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
-import psycopg_pool
+import psycopg
 
-from embeddings.index.pg.connection import faults
 from embeddings.index.pg.lexicon import Lexicon
 from embeddings.index.pg.schema import VISIBLE
 from embeddings.models import Article, Chunk, Sentence
@@ -31,10 +31,11 @@ def vector_literal(vector: np.ndarray) -> str:
 
 @dataclass(frozen=True)
 class PostgresSnapshot:
-    """Generation ``generation`` of the database behind ``pool``, read-only; ``ef_search`` is
-    the HNSW candidate list length (at least the ``k`` asked for)."""
+    """Generation ``generation`` of the database that ``connect`` lends connections to
+    (``PostgresBackend.connection``), read-only; ``ef_search`` is the HNSW candidate list
+    length (at least the ``k`` asked for)."""
 
-    pool: psycopg_pool.ConnectionPool = field(repr=False)
+    connect: Callable[[], AbstractContextManager[psycopg.Connection]] = field(repr=False)
     where: str
     generation: int
     manifest: dict[str, Any]
@@ -67,7 +68,7 @@ class PostgresSnapshot:
 
     def dense_candidates(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         literal = vector_literal(vector)
-        with faults(self.where), self.pool.connection() as conn, conn.transaction():
+        with self.connect() as conn, conn.transaction():
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, int(k))}")
             rows = conn.execute(
                 f"SELECT c.id, -(c.embedding <#> %(q)s::vector) FROM newsbot_chunks c WHERE {_V} "
@@ -107,7 +108,7 @@ class PostgresSnapshot:
         """Nothing to release: the pool belongs to the backend."""
 
     def _rows(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        with faults(self.where), self.pool.connection() as conn:
+        with self.connect() as conn:
             return conn.execute(query, {**params, "g": self.generation}).fetchall()
 
 

