@@ -119,9 +119,10 @@ class Engine:
         """A grounded answer to ``question``; ``history`` holds the conversation's earlier
         questions, oldest first, so that follow-ups resolve."""
         # Built per call (two small objects): a changed ``answer_policy`` takes effect at once.
-        components = make_answerer(self.settings, self.answer_policy)
+        retriever = self._current()
+        components = make_answerer(self.settings, self.answer_policy, embedder=retriever)
         return answer_question(
-            self._current(), question, history, self.answer_policy, self.settings.retrieval_mode, components=components
+            retriever, question, history, self.answer_policy, self.settings.retrieval_mode, components=components
         )
 
     def articles(self) -> list[Article]:

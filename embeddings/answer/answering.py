@@ -13,7 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import get_args
 
-from embeddings.answer.evidence import EvidenceSelector, LexicalEvidenceScorer, read_question
+from embeddings.answer.evidence import (
+    EvidenceSelector,
+    LexicalEvidenceScorer,
+    SemanticEvidenceScorer,
+    TextEmbedder,
+    read_question,
+)
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.writer import AnswerWriter, ExtractiveAnswerWriter
 from embeddings.models import Answer
@@ -36,18 +42,25 @@ class AnswerComponents:
 
 
 def answer_components(
-    policy: AnswerPolicy = AnswerPolicy(), writer: AnswerWriterKind = "extractive"
+    policy: AnswerPolicy = AnswerPolicy(), writer: AnswerWriterKind = "extractive", embedder: TextEmbedder | None = None
 ) -> AnswerComponents:
-    """Today's evidence scorer and the writer named ``writer`` (``NEWSBOT_ANSWER_WRITER``), both
-    with ``policy``; ValueError for an unknown writer."""
+    """The evidence scorer (semantic with an ``embedder``, else lexical only) and the writer
+    named ``writer`` (``NEWSBOT_ANSWER_WRITER``), both with ``policy``; ValueError for an
+    unknown writer."""
     if writer not in _WRITERS:
         raise ValueError(f"Unknown answer writer {writer!r}; use one of {', '.join(get_args(AnswerWriterKind))}.")
-    return AnswerComponents(LexicalEvidenceScorer(policy), _WRITERS[writer](policy))
+    selector: EvidenceSelector = (
+        SemanticEvidenceScorer(policy, embedder) if embedder is not None else LexicalEvidenceScorer(policy)
+    )
+    return AnswerComponents(selector, _WRITERS[writer](policy))
 
 
-def make_answerer(settings: EngineSettings, policy: AnswerPolicy = AnswerPolicy()) -> AnswerComponents:
-    """The components ``settings`` choose (``answer_writer``), for ``answer_question``."""
-    return answer_components(policy, settings.answer_writer)
+def make_answerer(
+    settings: EngineSettings, policy: AnswerPolicy = AnswerPolicy(), embedder: TextEmbedder | None = None
+) -> AnswerComponents:
+    """The components ``settings`` choose (``answer_writer``), for ``answer_question``;
+    ``embedder`` (the retriever) lets the evidence use meaning."""
+    return answer_components(policy, settings.answer_writer, embedder)
 
 
 def answer_question(
@@ -62,9 +75,10 @@ def answer_question(
     """Answer ``question`` (a follow-up is read in the light of ``history``, the earlier
     questions, oldest first) from the articles behind ``retriever``: the passages are searched
     in ``mode``. ``policy`` decides how the question is read and how many passages are read;
-    ``components`` (built with their own policy, normally the same one) default to today's
-    scorer and writer with ``policy``. Raises QueryError for a question with no words or too long."""
-    components = components or answer_components(policy)
+    ``components`` (built with their own policy, normally the same one) default to the
+    semantic scorer over ``retriever`` and the extractive writer with ``policy``. Raises
+    QueryError for a question with no words or too long."""
+    components = components or answer_components(policy, embedder=retriever)
     analyzer = retriever.snapshot.analyzer
     features = read_question(clean_query(question), history, analyzer, policy)
     hits = retriever.search(features.standalone, policy.passages, mode)

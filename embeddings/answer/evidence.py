@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Protocol, runtime_checkable
+
+import numpy as np
 
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType, answer_type, focus_words, standalone_question
@@ -90,6 +92,7 @@ class Candidate:
     typed: float  # bonus for holding a span of the kind asked for
     span: Span | None  # the short answer in it, when the question wants one and it holds one
     score: float  # what candidates are ranked by
+    cosine: float | None = None  # its meaning's closeness to the question's (None: not measured)
 
 
 @runtime_checkable
@@ -158,6 +161,45 @@ class LexicalEvidenceScorer:
         if question.focus_terms and not question.focus_terms & present:
             typed *= policy.off_focus  # a name in a sentence that never speaks of chairing rarely chairs
         return typed
+
+
+class TextEmbedder(Protocol):
+    """Unit vectors for texts (``Retriever`` is one: it caches what it encoded)."""
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text, in order."""
+        ...
+
+
+class SemanticEvidenceScorer:
+    """The lexical score plus ``policy.semantic_weight`` x the cosine between the question and
+    the sentence (MiniLM, a sentence-embedding model), so a paraphrase that shares few words
+    still wins on meaning. Only the ``policy.semantic_candidates`` best sentences by the
+    lexical score are encoded, at question time: encoding costs ~2-4 ms a sentence on 2 cores,
+    and the embedder's cache makes a repeated sentence free (see docs/EVALUATION.md)."""
+
+    def __init__(self, policy: AnswerPolicy, embedder: TextEmbedder) -> None:
+        self.policy = policy
+        self.embedder = embedder
+        self.lexical = LexicalEvidenceScorer(policy)
+
+    def select(self, question: QuestionFeatures, analyzer: TermAnalyzer, hits: Sequence[Hit]) -> list[Candidate]:
+        """See ``EvidenceSelector.select``; the measured candidates carry their ``cosine``."""
+        ranked = self.lexical.select(question, analyzer, hits)
+        n = self.policy.semantic_candidates
+        # The best by words, and a few more that hold a short answer of the asked-for kind: a
+        # paraphrase may share no word with the sentence that answers it.
+        typed = [c for c in ranked[n:] if c.span is not None][: self.policy.semantic_typed]
+        top = ranked[:n] + typed
+        if not top:
+            return ranked
+        vectors = self.embedder.embed_texts([question.standalone] + [c.text for c in top])
+        cosines = vectors[1:] @ vectors[0]
+        weight = self.policy.semantic_weight
+        rescored = [replace(c, cosine=float(x), score=c.score + weight * float(x)) for c, x in zip(top, cosines)]
+        measured = {id(c) for c in typed}
+        rest = [c for c in ranked[n:] if id(c) not in measured]
+        return sorted(rescored, key=lambda c: c.score, reverse=True) + rest
 
 
 def _exact(question: QuestionFeatures, text: str) -> float:

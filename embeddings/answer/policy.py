@@ -19,5 +19,13 @@ class AnswerPolicy:
     headline_credit: float = 0.5  # a question term found in the headline, not the sentence
     focus_weight: float = 2.0  # the question's predicate ("chair" in "who will chair ...")
     topic_weight: float = 0.25  # terms a follow-up borrows from earlier questions count less
+    semantic_candidates: int = 8  # best sentences (by the lexical score) whose meaning is measured
+    semantic_typed: int = 4  # ... and further sentences holding a short answer of the asked-for kind
+    semantic_weight: float = 0.5  # the cosine of sentence and question, added to the lexical score
+    recency_margin: float = 0.15  # candidates this close to the best compete on date (news that changes)
+    # (bias, coverage, sentence cosine, best dense score, both lists agree on the first passage):
+    # a logistic fit on XQuAD and natural news questions, its bias moved so that min_confidence
+    # 0.40 is its 0.45 point (one threshold for both confidence formulas); docs/EVALUATION.md
+    confidence_weights: tuple[float, float, float, float, float] = (-4.41, 2.98, 6.02, 0.07, 0.36)
     min_confidence: float = 0.40  # below this the bot says it could not find the answer
     related: int = 3  # closest articles listed with a refusal

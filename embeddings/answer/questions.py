@@ -27,6 +27,19 @@ class AnswerType(StrEnum):
     OTHER = "other"
 
 
+# "which state", "what city", "in which US state": a place is asked for. "which company", "what
+# minister", "which secretary": a name (a person or an organisation) is.
+_PLACE_NOUNS = (
+    r"city|cities|country|countries|state|province|place|town|region|venue|county|island|nation|continent|"
+    r"capital|location|village|district|stadium|airport|territory|port|area|neighbou?rhood|suburb"
+)
+_AGENT_NOUNS = (
+    r"person|people|man|woman|organi[sz]ation|company|companies|group|firm|team|party|minister|secretary|"
+    r"official|president|leader|player|candidate|airline|bank|club|agency|senator|governor|politician|"
+    r"athlete|driver|band|singer|actor|actress|university|newspaper|broadcaster|network|carrier|"
+    r"manufacturer|brand|ceo|chief|executive|director|judge|general|spokes(?:man|woman|person)|mayor|"
+    r"prime minister|king|queen|prince|author|writer|artist|scientist|coach|manager|owner|boss"
+)
 _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.WHEN,
@@ -46,9 +59,9 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ),
     (
         AnswerType.WHERE,
-        re.compile(r"\bwhere\b|\bwhat (?:city|country|place|town|region|venue)\b|\bin which (?:city|country)\b", re.I),
+        re.compile(rf"\bwhere\b|\b(?:what|which)\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b", re.I),
     ),
-    (AnswerType.WHO, re.compile(r"\bwho(?:m|se)?\b|\bwhat (?:person|organi[sz]ation|company|group)\b", re.I)),
+    (AnswerType.WHO, re.compile(rf"\bwho(?:m|se|s|'s|’s)?\b|\b(?:what|which)\s+(?:\w+\s+)?(?:{_AGENT_NOUNS})\b", re.I)),
 )
 
 

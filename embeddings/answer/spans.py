@@ -82,6 +82,13 @@ _TITLES = frozenset(
     "american british indian russian french german coach captain commissioner ambassador envoy "
     "lieutenant colonel major sergeant officer premier chancellor president-elect".split()
 )
+# Words a name or a date never starts or ends with ("of India Rajinder Khanna", "the fourth
+# quarter of"): prepositions, articles and conjunctions.
+_EDGE_WORDS = frozenset(
+    "of in at on for to from by with the a an and or but as into onto over under near about after before "
+    "than de".split()
+)
+_POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)$")
 _PLACE_PREPOSITIONS = re.compile(r"\b(?:in|at|near|outside|inside|across)\s+$", re.I)
 _CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
 
@@ -118,6 +125,10 @@ def _trim_question_words(sentence: str, span: Span, question_terms: set[str], di
         words.pop()
     while len(words) > 1 and _stem(words[0].group().lower().strip(".,;:")) in question_terms:
         words.pop(0)
+    while len(words) > 1 and words[-1].group().lower().strip(".,;:") in _EDGE_WORDS:
+        words.pop()  # "the fourth quarter of [2008]": no dangling "of"
+    while len(words) > 1 and words[0].group().lower() in _EDGE_WORDS:
+        words.pop(0)
     start, end = span.start + words[0].start(), span.start + words[-1].end()
     return Span(start, end, sentence[start:end], distance)
 
@@ -128,12 +139,24 @@ def _candidates(sentence: str, kind: AnswerType) -> list[Span]:
     if kind is AnswerType.NUMBER:
         dates = _spans(TEMPORAL_SPAN, sentence)
         return [s for s in _spans(NUMBER_SPAN, sentence) if not any(_overlaps(s, d) for d in dates)]
-    names = [n for s in _spans(NAME_SPAN, sentence) if (n := _clean_name(sentence, s, kind))]
+    names = [n for s in _name_spans(sentence) if (n := _clean_name(sentence, s, kind))]
     if kind is AnswerType.WHERE:  # a place is named after "in", "at", "near"...; other names are not places
         return [n for n in names if _PLACE_PREPOSITIONS.search(sentence[: n.start])]
     if kind is AnswerType.WHO:
         return names
     return []
+
+
+def _name_spans(sentence: str) -> list[Span]:
+    """Proper-noun phrases, a list ("Russia and Tajikistan") cut into its names."""
+    spans = []
+    for span in _spans(NAME_SPAN, sentence):
+        offset = span.start
+        for part in re.split(r"(\s+and\s+)", span.text):
+            if part.strip() and not re.fullmatch(r"\s+and\s+", part):
+                spans.append(Span(offset, offset + len(part), part))
+            offset += len(part)
+    return spans
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
@@ -142,16 +165,36 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
 
 def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
     words = list(re.finditer(r"\S+", span.text))
-    while words and words[0].group().lower().strip(",.") in _NOT_NAMES:
+    while words and words[0].group().lower().strip(",.") in _NOT_NAMES | _EDGE_WORDS:
         words.pop(0)
     if kind is AnswerType.WHO:
-        while len(words) > 1 and words[0].group().lower() in _TITLES:
-            words.pop(0)
-    if not words or _CALENDAR.match(words[0].group()):
-        return None
+        if all(w.group().lower() in _TITLES for w in words):
+            return None  # "Chinese leaders", "Adviser to ...": a title or a nationality, no name
+        words = _strip_titles(words)
+    while words and words[0].group().lower() in _EDGE_WORDS:
+        words.pop(0)
+    while words and words[-1].group().lower() in _EDGE_WORDS:
+        words.pop()
+    if not words or any(_CALENDAR.match(_POSSESSIVE.sub("", w.group())) for w in words):
+        return None  # "Monday", "May": a day, not a name or a place
+    if kind is not AnswerType.OTHER and any(_POSSESSIVE.search(w.group().rstrip(",.;:")) for w in words):
+        return None  # "GM's" owns the answer ("GM's chief executive ..."), it is not the answer
     start, end = span.start + words[0].start(), span.start + words[-1].end()
     text = sentence[start:end].rstrip(".,;:’'")
     return Span(start, start + len(text), text) if len(text) > 1 else None
+
+
+def _strip_titles(words: list[re.Match[str]]) -> list[re.Match[str]]:
+    """Job titles in front of a name go, with the place the title is of: "Deputy National
+    Security Adviser of India Rajinder Khanna" → "Rajinder Khanna"."""
+    titled = False
+    while True:
+        while len(words) > 1 and words[0].group().lower() in _TITLES:
+            words.pop(0)
+            titled = True
+        if not (titled and len(words) > 2 and words[0].group().lower() in ("of", "for", "to")):
+            return words
+        words = words[2:]  # "of India", "of Public [Security]": what the title is of, not the name
 
 
 def _preference(sentence: str, span: Span, kind: AnswerType) -> int:

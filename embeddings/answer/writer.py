@@ -8,6 +8,7 @@ quotes the best sentence and cuts the short answer from it, so every answer is g
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -15,6 +16,7 @@ from embeddings.answer.dates import resolve_date
 from embeddings.answer.evidence import Candidate, QuestionFeatures
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
+from embeddings.answer.recency import as_of, choose, disagreement_note, is_present_tense
 from embeddings.models import Answer, Citation, Hit
 
 
@@ -38,19 +40,21 @@ class ExtractiveAnswerWriter:
 
     def write(self, question: QuestionFeatures, candidates: Sequence[Candidate], hits: Sequence[Hit]) -> Answer:
         """See ``AnswerWriter.write``."""
-        best = candidates[0] if candidates else None
-        confidence = confidence_of(best, hits)
-        if best is None or confidence < self.policy.min_confidence:
+        confidence = confidence_of(candidates[0] if candidates else None, hits, self.policy)
+        if not candidates or confidence < self.policy.min_confidence:
             return self.refusal(question, hits, confidence)
+        chosen = choose(candidates, question.text, question.kind, self.policy.recency_margin)
+        best, rival = chosen.best, chosen.rival
+        quoted = (best, rival) if rival else (best,)
         return Answer(
             question=question.text,
             answered=True,
             short_answer=best.span.text if best.span else None,
-            sentences=(best.text,),
-            sources=(Citation.of(best.hit.article, best.hit.score),),
+            sentences=tuple(c.text for c in quoted),
+            sources=tuple(Citation.of(c.hit.article, c.hit.score) for c in quoted),
             confidence=round(confidence, 4),
             standalone_question=question.standalone,
-            note=date_note(best, question.kind),
+            note=_note(best, rival, question),
         )
 
     def refusal(self, question: QuestionFeatures, hits: Sequence[Hit], confidence: float) -> Answer:
@@ -70,14 +74,33 @@ class ExtractiveAnswerWriter:
         )
 
 
-def confidence_of(best: Candidate | None, hits: Sequence[Hit]) -> float:
-    """How sure we are that ``best`` answers, from 0 to 1: half the share of the question's
-    (idf-weighted) terms the sentence holds, half how close the passages are in meaning (the
-    best dense score; 0 without dense scores, as in bm25 mode)."""
+def confidence_of(best: Candidate | None, hits: Sequence[Hit], policy: AnswerPolicy = AnswerPolicy()) -> float:
+    """How sure we are that ``best`` answers, from 0 to 1. Without a measured sentence cosine:
+    half the share of the question's (idf-weighted) terms the sentence holds, half how close
+    the passages are in meaning (the best dense score; 0 without dense scores, as in bm25
+    mode). With one: a logistic combination of that coverage, the sentence's cosine to the
+    question, the best dense score and whether both lists put the sentence's passage first,
+    with weights fitted on XQuAD and natural news questions (``policy.confidence_weights``)."""
     if best is None:
         return 0.0
     dense = max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
-    return 0.5 * best.coverage + 0.5 * max(0.0, dense)
+    if best.cosine is None:
+        return 0.5 * best.coverage + 0.5 * max(0.0, dense)
+    agree = float(best.hit.dense_rank == 1 and best.hit.bm25_rank == 1)
+    bias, w_cov, w_cos, w_dense, w_agree = policy.confidence_weights
+    z = bias + w_cov * best.coverage + w_cos * best.cosine + w_dense * max(0.0, dense) + w_agree * agree
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _note(best: Candidate, rival: Candidate | None, question: QuestionFeatures) -> str | None:
+    """The resolved date of a "when" answer, the date a present-tense answer holds as of, and
+    a disagreement between dated articles, as one note."""
+    parts = [date_note(best, question.kind)]
+    if rival is not None:
+        parts.append(disagreement_note(best, rival))
+    elif is_present_tense(question.text) and (when := as_of(best)) and best.hit.article.published:
+        parts.append(f"{when[0].upper()}{when[1:]} (the article's date)")
+    return "; ".join(p for p in parts if p) or None
 
 
 def date_note(best: Candidate, kind: AnswerType) -> str | None:

@@ -117,3 +117,54 @@ def test_searches_from_many_threads_share_one_loaded_index(engine):
         results = list(pool.map(lambda q: engine.search(q, 1)[0].article.id, questions))
     assert results[:3] == ["marathon-2024", "harbour-bridge", SEED_ID] and results == results[:3] * 8
     assert engine._current().snapshot is snapshot
+
+
+# -- Issue 11: fusion keeps the margins ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_only(tmp_path_factory, encoder):
+    """The seed article alone: four chunks that all carry the headline, so dense scores are near ties."""
+    from embeddings.engine import Engine
+    from embeddings.settings import EngineSettings
+
+    root = tmp_path_factory.mktemp("seed-only")
+    (root / "seeds").mkdir()
+    shutil.copy(SEED, root / "seeds" / SEED.name)
+    engine = Engine(EngineSettings(_env_file=None, data_dir=root / "data", seeds_dir=root / "seeds"), encoder)
+    engine.refresh()
+    return engine
+
+
+@pytest.mark.parametrize(
+    "question, needle",
+    [
+        ("who is the adviser from Pakistan", "Naseer Khan Janjua"),
+        ("which Pakistani adviser is going to the meeting", "Naseer Khan Janjua"),
+        ("who is presiding over the session", "will chair the meeting"),
+    ],
+)
+def test_on_a_small_index_a_clear_lexical_margin_beats_near_tied_dense_scores(seed_only, question, needle):
+    hits = seed_only.search(question, 4)
+    assert len({h.chunk_id for h in hits}) == 4  # the whole index: ranking alone decides
+    assert needle in hits[0].chunk.text
+
+
+def test_score_fusion_keeps_a_twenty_fold_bm25_margin_that_rank_fusion_loses():
+    from embeddings.retrieval import Fusion, fuse
+
+    # The issue's numbers: BM25 separates chunk 2 by 20x, the dense scores are near ties.
+    dense = [(1, 0.47), (2, 0.46), (3, 0.45), (4, 0.41)]
+    lexical = [(2, 1.09), (1, 0.05), (3, 0.04), (4, 0.03)]
+    assert fuse(dense, lexical, Fusion("convex"))[0].chunk_id == 2
+    assert fuse(dense, lexical, Fusion("dbsf"))[0].chunk_id == 2
+    ranks = [c.chunk_id for c in fuse(dense, lexical, Fusion("rrf"))]
+    assert ranks[:2] in ([1, 2], [2, 1])  # rank fusion sees a tie: it cannot tell them apart
+
+
+def test_a_single_list_keeps_its_own_scores_whatever_the_fusion():
+    from embeddings.retrieval import Fusion, fuse
+
+    for method in ("rrf", "convex", "dbsf"):
+        fused = fuse([(7, 0.8), (9, 0.3)], [], Fusion(method))
+        assert [(c.chunk_id, c.score) for c in fused] == [(7, 0.8), (9, 0.3)]
