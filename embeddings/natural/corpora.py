@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 COMPLETE = "complete.json"  # written last: a cache folder without it is rebuilt
 VECTORS = "vectors.npz"
+CHECKPOINT_EVERY = 2048  # chunk vectors made between two saves of a whole-corpus build
 
 
 def read_corpus_file(path: Path) -> tuple[Corpus, str]:
@@ -63,14 +64,22 @@ class VectorCache:
         self.max_tokens = encoder.max_tokens
         self.variant = getattr(encoder, "variant", "unknown")
         self._vectors: dict[bytes, np.ndarray] = {}
+        self.checkpoint: Path | None = None
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
         keys = [hashlib.sha1(t.encode()).digest() for t in texts]
+        if progress is not None and (known := sum(k in self._vectors for k in keys)):
+            progress(known)
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._vectors))
-        if missing:
-            made = self.encoder.encode(missing, batch_size=batch_size, progress=progress)
-            for text, vector in zip(missing, made, strict=True):
+        # In slices, saved after each when a checkpoint file is set: a long build that is
+        # stopped resumes from the vectors already made.
+        for start in range(0, len(missing), CHECKPOINT_EVERY):
+            part = missing[start : start + CHECKPOINT_EVERY]
+            made = self.encoder.encode(part, batch_size=batch_size, progress=progress)
+            for text, vector in zip(part, made, strict=True):
                 self._vectors[hashlib.sha1(text.encode()).digest()] = vector
+            if self.checkpoint is not None:
+                self.save(self.checkpoint)
         if not keys:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
@@ -122,9 +131,17 @@ class IndexCache:
             if not (data_dir / COMPLETE).is_file():
                 count = len(self.corpus.articles)
                 log.warning("Indexing all %d articles into %s (once; reruns reuse it).", count, data_dir)
-                self._build(data_dir, self.corpus.articles)
+                partial = self.folder / f".{data_dir.name}.partial.npz"
+                if partial.is_file():
+                    self.vectors.load(partial)  # an earlier, stopped build's vectors
+                self.vectors.checkpoint = partial
+                try:
+                    self._build(data_dir, self.corpus.articles)
+                finally:
+                    self.vectors.checkpoint = None
                 self.vectors.save(data_dir / VECTORS)
                 _mark_complete(data_dir, count)
+                partial.unlink(missing_ok=True)
         return data_dir
 
     def without(self, removed: Collection[str]) -> Path:

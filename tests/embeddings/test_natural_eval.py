@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.errors import QuestionFileError
+from embeddings.natural import corpora
 from embeddings.natural.corpora import IndexCache, read_corpus_file
 from embeddings.natural.questions import load_questions, split_of
 from embeddings.natural.runner import heldout_articles, run_natural
@@ -237,6 +238,41 @@ def test_two_runs_sharing_a_cache_folder_build_the_whole_index_once(tiny, encode
         folders = list(pool.map(lambda cache: cache.whole(), caches))
     assert folders[0] == folders[1]
     assert len(list(folders[0].glob("gen-*"))) == 1  # one build; the other run waited and reused it
+
+
+class StoppingEncoder:
+    """The real encoder, stopped (an exception, as a kill) after ``calls`` encode calls; counts
+    the texts it encoded."""
+
+    def __init__(self, encoder, calls: int) -> None:
+        self.encoder, self.calls, self.encoded = encoder, calls, 0
+        self.name, self.dimension, self.max_tokens = encoder.name, encoder.dimension, encoder.max_tokens
+
+    def encode(self, texts, **options):
+        if self.calls == 0:
+            raise KeyboardInterrupt("stopped")
+        self.calls -= 1
+        self.encoded += len(texts)
+        return self.encoder.encode(texts, **options)
+
+    def count_tokens(self, texts):
+        return self.encoder.count_tokens(texts)
+
+
+def test_a_stopped_whole_corpus_build_resumes_from_its_saved_vectors(tiny, encoder, tmp_path, monkeypatch):
+    monkeypatch.setattr(corpora, "CHECKPOINT_EVERY", 2)
+    corpus, digest = read_corpus_file(tiny / "tiny.jsonl")
+    settings = EngineSettings(_env_file=None, data_dir=tmp_path / "unused")
+    stopped = StoppingEncoder(encoder, calls=1)
+    with pytest.raises(KeyboardInterrupt):
+        IndexCache(tmp_path / "c", settings, stopped, corpus, digest).whole()
+    assert stopped.encoded == 2 and len(list((tmp_path / "c").glob(".whole-*.partial.npz"))) == 1
+
+    resumed = StoppingEncoder(encoder, calls=100)
+    folder = IndexCache(tmp_path / "c", settings, resumed, corpus, digest).whole()
+    chunks = json.loads(next(folder.glob("gen-*/manifest.json")).read_text())["chunks"]
+    assert resumed.encoded == chunks - 2  # the two saved vectors were not made again
+    assert list((tmp_path / "c").glob(".whole-*.partial.npz")) == []
 
 
 def test_eval_news_command_prints_json_and_names_a_bad_question_line(tiny):
