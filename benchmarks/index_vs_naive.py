@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100)
     parser.add_argument("--min-chars", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--no-warmup", action="store_true", help="skip the warm-up runs (when the model cache is already warm)"
+    )
     args = parser.parse_args()
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     runs: dict[str, list[float]] = {"newsbot": [], "naive": []}
@@ -78,8 +81,9 @@ def main() -> None:
         root = Path(tmp)
         corpus = write_longest(root / "seeds", args.articles, args.min_chars)
         print(f"corpus: {corpus}", flush=True)
-        newsbot(root / "seeds", root / "warm-newsbot", env)
-        naive(root / "seeds", root / "warm-naive", env)
+        if not args.no_warmup:
+            newsbot(root / "seeds", root / "warm-newsbot", env)
+            naive(root / "seeds", root / "warm-naive", env)
         for r in range(args.rounds):
             for side in ("naive", "newsbot") if r % 2 == 0 else ("newsbot", "naive"):
                 run = newsbot if side == "newsbot" else naive
@@ -91,6 +95,7 @@ def main() -> None:
     result = {
         "machine": machine(),
         "variant": variant(env),
+        "warmup": not args.no_warmup,
         "corpus": corpus,
         "naive_windows": chunks,
         "seconds": runs,

@@ -1,6 +1,6 @@
 """Ingest throughput per encoder backend, on the same real articles, in the same run.
 
-    python -m benchmarks.ingest [--articles 400] [--backends torch onnx onnx-int8]
+    python -m benchmarks.ingest [--articles 400] [--backends torch onnx onnx-int8 auto]
 
 Each backend runs in its own process (for a clean peak memory): load the model, index the first
 N Wikinews articles through the engine (chunk, embed, write), embed the same chunks once more
@@ -19,10 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from .machine import machine
 from .probe import memory
 from .realdata import read_wikinews
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "auto")
 
 
 def folder_mb(path: Path) -> float:
@@ -54,6 +55,7 @@ def child(backend: str, articles: int, cache: Path) -> dict:
         return {
             "backend": backend,
             "variant": getattr(encoder, "variant", backend),
+            "reason": getattr(encoder, "reason", ""),
             "model_load_s": round(load_s, 2),
             "articles": len(corpus.articles),
             "chunks": report.chunks_embedded,
@@ -111,9 +113,10 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.articles, args.cache)))
         return
+    print(json.dumps(machine()))
     for row in run(args.articles, tuple(args.backends), args.cache):
         print(
-            f"{row['backend']:>10}: embed {row['embed_chunks_per_s']:6.1f} chunks/s "
+            f"{row['backend']:>10} ({row['variant']}): embed {row['embed_chunks_per_s']:6.1f} chunks/s "
             f"({row['embed_tokens_per_s']:,} tokens/s, ×{row.get('embed_speedup', 1):.2f}), "
             f"index {row['index_chunks_per_s']:6.1f} chunks/s (×{row.get('index_speedup', 1):.2f}), "
             f"peak RSS {row['peak_rss_mb']} MB, index {row['index_mb']} MB"

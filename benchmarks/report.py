@@ -155,6 +155,12 @@ def startup(results: dict) -> str:
 def main() -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else "data/bench/results.json")
     results = json.loads(path.read_text())
+    m, encoder = results.get("machine", {}), results.get("encoder", {})
+    print(
+        f"Machine: {m.get('cpu')} ({m.get('cpu_kind')}; flags {', '.join(m.get('cpu_flags', []))}), "
+        f"{m.get('cores')} cores, onnxruntime {m.get('onnxruntime')}; encoder {encoder.get('variant')} "
+        f"({encoder.get('reason')}); {m.get('date')}\n"
+    )
     for title, part in (
         ("Ingest", ingest),
         ("Query latency (ms)", latency),

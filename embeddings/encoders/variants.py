@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings.encoders.cpu import cpu_info
-from embeddings.encoders.export import cache_lock, complete, export_fp32, slug, staging, write_config
+from embeddings.encoders.export import EXPORT_VERSION, cache_lock, complete, export_fp32, slug, staging, write_config
 from embeddings.encoders.onnx import CONFIG, OnnxEncoder
 from embeddings.errors import NewsbotError
 
@@ -77,7 +77,9 @@ def int8_for_this_cpu() -> str:
 
 
 def variant_folder(cache_dir: Path, name: str, variant: str) -> Path:
-    return cache_dir / f"{slug(name)}-{variant}"
+    # The recipe's version is in the name: checkouts with another recipe share the user's cache
+    # without replacing each other's folders.
+    return cache_dir / f"{slug(name)}-e{EXPORT_VERSION}-{variant}"
 
 
 def prepare(name: str, cache_dir: Path, variant: str) -> Path:

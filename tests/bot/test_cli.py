@@ -24,8 +24,9 @@ def run(args: list[str], cwd: Path, env_extra: dict | None = None, stdin: str | 
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    """A folder with the project's seed article and a built index."""
+def workdir(tmp_path_factory, encoder) -> Path:
+    """A folder with the project's seed article and a built index (``encoder`` first fills the
+    test run's model cache, so the subprocesses find the export and the measured choice)."""
     root = tmp_path_factory.mktemp("cli")
     (root / "seeds").mkdir()
     (root / "seeds" / SEED.name).write_bytes(SEED.read_bytes())
