@@ -41,6 +41,7 @@ class Session:
         self.ready = asyncio.Event()
         self.backlog: list[dict] = []  # every dispatch sent (or meant) to this session, for RESUME
         self.resumable = True  # False once the server invalidates it
+        self.shard: tuple[int, int] | None = None  # [shard_id, num_shards] from IDENTIFY, if sharded
         self._compressor = zlib.compressobj() if compress else None
         self._lock = asyncio.Lock()  # frames of one zlib stream must go out in order
 
@@ -64,6 +65,15 @@ class Session:
     def adopt(self, old: Session) -> None:
         """Take over ``old``'s session (a RESUME): its id, sequence, intents and backlog."""
         self.session_id, self.seq, self.intents, self.backlog = old.session_id, old.seq, old.intents, old.backlog
+        self.shard = old.shard
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Whether this connection gets a guild's events: Discord's shard formula
+        ``(guild_id >> 22) % num_shards``; direct messages (no guild) go to shard 0."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else (guild_id >> 22) % count)
 
     def wants(self, intent: int) -> bool:
         return self.intents is not None and bool(self.intents & intent)
@@ -128,13 +138,22 @@ async def _identify(server: FakeDiscord, session: Session, data: dict) -> None:
         await session.ws.close(code=4014, message=b"Disallowed intent(s).")
         return
     session.intents = intents
+    shard = data.get("shard")
+    if shard is not None:
+        shard_id, count = int(shard[0]), int(shard[1])
+        if not 0 <= shard_id < count:
+            await session.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        session.shard = (shard_id, count)
     world = server.world
+    ours = session.serves(world.guild_id)
     await session.dispatch(
         "READY",
         {
             "v": 10,
             "user": dict(world.bot.payload(), verified=True, mfa_enabled=False, email=None),
-            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(world.guild_id), "unavailable": True}] if ours else [],
+            **({"shard": list(session.shard)} if session.shard else {}),
             "session_id": session.session_id,
             "resume_gateway_url": server.gateway_url,
             "session_type": "normal",
@@ -148,7 +167,8 @@ async def _identify(server: FakeDiscord, session: Session, data: dict) -> None:
             "_trace": ["fake-gateway"],
         },
     )
-    await session.dispatch("GUILD_CREATE", world.guild_create())
+    if ours:
+        await session.dispatch("GUILD_CREATE", world.guild_create())
     session.ready.set()
     await server.notify()
 

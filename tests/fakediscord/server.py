@@ -303,13 +303,17 @@ class FakeDiscord:
         return [s for s in self.sessions if s.ready.is_set()] + list(self.detached.values())
 
     async def _dispatch(self, event: str, data: dict) -> None:
+        guild = int(data["guild_id"]) if data.get("guild_id") else None
         for session in self._listening():
-            await session.dispatch(event, data)
+            if session.serves(guild):  # only the shard that has the guild (DMs: shard 0)
+                await session.dispatch(event, data)
         await self.notify()
 
     async def _dispatch_message(self, msg: dict, author: User) -> None:
         event = payloads.for_gateway(msg, self.world.guild_id, author, self.world.people())
         for session in self._listening():
+            if not session.serves(self.world.guild_id):
+                continue
             visible = gateway.visible_to(session, event, self.world.bot.id)
             if visible is not None:
                 await session.dispatch("MESSAGE_CREATE", visible)
