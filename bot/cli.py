@@ -350,3 +350,63 @@ def evaluate(
 
 def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+@app.command("eval-news")
+def evaluate_news(
+    ctx: typer.Context,
+    questions: Annotated[Path, typer.Argument(help="Folder of natural-question files (*.jsonl).")] = Path(
+        "benchmarks/questions"
+    ),
+    corpus: Annotated[Path, typer.Option(help="The Wikinews JSONL corpus.")] = Path(
+        "../shared/corpus/wikinews-en.jsonl"
+    ),
+    cache_dir: Annotated[Path, typer.Option(help="Where the whole-corpus index is kept for reruns.")] = Path(
+        "data/natural-eval"
+    ),
+    setting: Annotated[
+        list[str] | None, typer.Option("--setting", help="whole, small or heldout (repeatable; default: all).")
+    ] = None,
+    small_sizes: Annotated[str, typer.Option(help="Other articles per small corpus, comma-separated.")] = "5,50",
+    seed: Annotated[int, typer.Option(help="Seed of the small corpora's random articles.")] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Measure answers on natural questions about the Wikinews corpus: the whole corpus, small
+    corpora and held-out articles (see docs/EVALUATION.md, "Natural questions")."""
+    from embeddings.natural.corpora import read_corpus_file
+    from embeddings.natural.questions import load_questions
+    from embeddings.natural.runner import SETTINGS, run_natural
+
+    which = tuple(setting or SETTINGS)
+    if bad := [s for s in which if s not in SETTINGS]:
+        raise typer.BadParameter(f"unknown setting {', '.join(bad)} (one of {', '.join(SETTINGS)})")
+    sizes = tuple(int(n) for n in small_sizes.split(",") if n.strip())
+    articles, digest = read_corpus_file(corpus)
+    asked = load_questions(questions, {a.id for a in articles.articles})
+    engine = _engine(ctx)
+    result = run_natural(
+        asked,
+        articles,
+        digest,
+        engine.settings,
+        engine.encoder,
+        cache_dir=cache_dir,
+        which=which,
+        sizes=sizes,
+        seed=seed,
+    )
+    result = {"questions_dir": str(questions), "corpus": str(corpus), **result}
+    typer.echo(render.dumps(result) if as_json else _natural_table(result))
+
+
+def _natural_table(result: dict) -> str:
+    """One column per setting and split, one row per score."""
+    facts = [f"{key:22} {value}" for key, value in result.items() if not isinstance(value, dict)]
+    columns = [
+        (f"{name}/{split}", scores) for name, v in result.items() if isinstance(v, dict) for split, scores in v.items()
+    ]
+    if not columns:
+        return "\n".join(facts)
+    header = f"{'':28}" + "".join(f"{name:>16}" for name, _ in columns)
+    rows = [f"{key:28}" + "".join(f"{_fmt(s[key]):>16}" for _, s in columns) for key in columns[0][1]]
+    return "\n".join([*facts, "", header, *rows])

@@ -39,6 +39,10 @@ class ArticleNotFoundError(NewsbotError):
     """No article matches the given id or title."""
 
 
+class QuestionFileError(NewsbotError):
+    """An evaluation question file has a bad line (the message names the file and line)."""
+
+
 class IndexWriteError(NewsbotError):
     """A new index generation could not be written (disk full, quota, read-only or forbidden
     data folder). Nothing of it is left behind and the previous index stays live."""
