@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.text import Text
 
 from embeddings.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, NewsbotError
+from embeddings.requests import fulfil, parse_request
 from embeddings.settings import RetrievalMode
 
 from . import render
@@ -234,7 +235,8 @@ def _ask_line(engine, question: str) -> str:
 @app.command()
 def chat(ctx: typer.Context) -> None:
     """Ask questions in the terminal, one per line; follow-ups ("and where?") refer to the
-    conversation so far. An empty line, 'quit' or Ctrl-D leaves."""
+    conversation so far; "summarize …", "timeline of …" and "help" work too. An empty line,
+    'quit' or Ctrl-D leaves."""
     engine = _engine(ctx)
     _load_or_rebuild(engine)
     status = engine.status()
@@ -248,8 +250,10 @@ def chat(ctx: typer.Context) -> None:
         if line.lower() in ("", "quit", "exit", "q"):
             break
         try:
-            typer.echo(render.answer_text(engine.answer(line, history)))
-            history.append(line)
+            request = parse_request(line)  # "summarize …", "timeline of …", "help" as well as questions
+            typer.echo(render.reply_text(fulfil(engine, request, history)))
+            if request.kind == "question":
+                history.append(line)
         except NewsbotError as exc:
             typer.echo(str(exc))
         typer.echo("")
@@ -281,10 +285,7 @@ def serve(ctx: typer.Context) -> None:
     if problem:
         _fail(problem)
     engine = _engine(ctx)
-    try:
-        _load_or_rebuild(engine)
-    except IndexMissingError:
-        pass  # the bot starts without an index; an admin builds it with /reload
+    # A missing, damaged or mismatched index is built in the background once the bot is connected.
     code = serve_bot(settings, engine)
     if code:
         sys.exit(code)  # main() runs with standalone_mode=False, which drops typer.Exit codes
@@ -444,3 +445,51 @@ def _natural_table(result: dict) -> str:
     header = f"{'':28}" + "".join(f"{name:>16}" for name, _ in columns)
     rows = [f"{key:28}" + "".join(f"{_fmt(s[key]):>16}" for _, s in columns) for key in columns[0][1]]
     return "\n".join([*facts, "", header, *rows])
+@app.command("feedback")
+def feedback_command(
+    ctx: typer.Context,
+    export: Annotated[Path | None, typer.Option("--export", help="Write every vote as JSONL to FILE.")] = None,
+    regressions: Annotated[
+        Path | None, typer.Option("--regressions", help="Write the 👎-with-correction rows as questions (JSONL).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Ask those questions again; exit 1 if any still fails.")
+    ] = False,
+) -> None:
+    """Feedback from the Discord buttons: counts, an export, and the corrected answers as regression questions."""
+    from embeddings.feedback import open_feedback_store, passes, regression_questions, row_to_dict
+
+    store = open_feedback_store(_settings(ctx))
+    try:
+        rows = list(store.rows())
+        counts = store.counts()
+    finally:
+        store.close()
+    if export is not None:
+        _write_jsonl(export, (row_to_dict(r) for r in rows))
+    questions = regression_questions(rows)
+    if regressions is not None:
+        _write_jsonl(
+            regressions, ({"question": q.question, "expected": q.expected, "answer_id": q.answer_id} for q in questions)
+        )
+    typer.echo(
+        f"{counts.answers} answers kept, {counts.up} 👍, {counts.down} 👎 ({counts.explained} with a reason), "
+        f"{len(questions)} corrections"
+    )
+    if check:
+        engine = _engine(ctx)
+        failed = [q for q in questions if not passes(q.expected, render.answer_text(engine.answer(q.question)))]
+        for q in failed:
+            typer.echo(f"still wrong: {q.question!r} (expected {q.expected!r})")
+        typer.echo(f"{len(questions) - len(failed)}/{len(questions)} corrected questions now answered right")
+        if failed:
+            sys.exit(1)
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    """Write ``rows`` as JSON lines, atomically (a temporary file renamed into place)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)

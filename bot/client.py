@@ -7,6 +7,7 @@ and hands it to both at construction. Neither imports this module.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -15,11 +16,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from .admin import AdminCommands
 from .channel import ChannelQuestions
 from .commands import NewsCommands
 from .errors import report_to_interaction
+from .feedback import AnswerControls
 from .replies import no_pings
 from .state import BotState
+from .watch import SeedsWatcher
 
 log = logging.getLogger("newsbot.discord")
 
@@ -58,14 +62,39 @@ class NewsBot(commands.Bot):
         self._guild_ids = state.settings.guild_ids
         # Of several replicas, only the one with shard 0 registers the commands (the same ones).
         self._syncs_commands = not state.settings.shard_ids or 0 in state.settings.shard_ids
-        self._slash_commands = NewsCommands(state)
-        self._channel_questions = ChannelQuestions(state)
+        self._controls = AnswerControls(state)  # the buttons under answers
+        self._slash_commands = NewsCommands(state, self._controls)
+        self._admin_commands = AdminCommands(state)
+        self._channel_questions = ChannelQuestions(state, self._controls)
+        self._startup = state.startup
+        self.watcher = SeedsWatcher(state) if state.settings.watch else None
+        self._background: set[asyncio.Task] = set()
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: add the commands and make Discord know them."""
         await self.add_cog(self._slash_commands)
+        await self.add_cog(self._admin_commands)
+        self.add_dynamic_items(*self._controls.items)  # answers' buttons work after a restart too
         if self._syncs_commands:
             await sync_commands(self.tree, self._guild_ids)
+        self._in_background(self._build_index_when_connected())
+
+    async def _build_index_when_connected(self) -> None:
+        await self.wait_until_ready()
+        await self._startup.build()
+        if self.watcher is not None:  # after the start-up build: one writer at a time
+            await self.watcher.run()
+
+    async def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        await super().close()
+
+    def _in_background(self, work) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)  # asyncio keeps only weak references to tasks
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
@@ -90,6 +119,11 @@ class ShardedNewsBot(NewsBot, commands.AutoShardedBot):
 def make_bot(state: BotState) -> NewsBot:
     """The sharded bot when ``NEWSBOT_SHARD_COUNT`` is set, else the plain one."""
     return ShardedNewsBot(state) if state.settings.shard_count is not None else NewsBot(state)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background work stopped on an error", exc_info=task.exception())
 
 
 async def sync_commands(tree: app_commands.CommandTree, guild_ids: Sequence[int]) -> None:

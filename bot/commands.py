@@ -17,12 +17,20 @@ from discord.ext import commands
 
 from embeddings.text import MAX_QUESTION_CHARS
 
+from .admin import reload_with_progress
+from .feedback import AnswerControls
 from .guards import admin_refusal, slow_down
 from .limits import CHOICE, clip
 from .pages import ArticlePages
-from .progress import ThrottledProgress
-from .replies import answer_embeds, md, no_pings, progress_text, reload_text, status_embed, summary_embeds
-from .send import embed_groups, respond, tell, texts
+from .replies import (
+    answer_embeds,
+    md,
+    no_pings,
+    status_embed,
+    summary_embeds,
+    timeline_embeds,
+)
+from .send import embed_groups, respond, tell
 from .state import BotState
 
 log = logging.getLogger("newsbot.discord")
@@ -31,10 +39,11 @@ AUTOCOMPLETE_CHOICES = 25  # the most Discord shows
 
 
 class NewsCommands(commands.Cog):
-    """/ask, /summary, /articles, /status and /reload over ``state``."""
+    """/ask, /summary, /timeline, /articles, /status and /reload over ``state``."""
 
-    def __init__(self, state: BotState) -> None:
+    def __init__(self, state: BotState, controls: AnswerControls) -> None:
         self.state = state
+        self.controls = controls
 
     async def _allowed_now(self, interaction: discord.Interaction) -> bool:
         wait = self.state.cooldown.try_use(interaction.user.id)
@@ -55,7 +64,8 @@ class NewsCommands(commands.Cog):
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         answer = await self.state.answer(question, ())
-        await respond(interaction, embed_groups(answer_embeds(answer)), ephemeral=private)
+        view = await self.controls.remember(answer, interaction.guild_id, interaction.channel_id)
+        await respond(interaction, embed_groups(answer_embeds(answer)), ephemeral=private, view=view)
 
     @app_commands.command(name="summary", description="Summarise an article, or a topic across articles.")
     @app_commands.describe(
@@ -79,10 +89,25 @@ class NewsCommands(commands.Cog):
         await interaction.response.defer(ephemeral=private, thinking=True)
         engine = self.state.engine
         if article and article.strip():
-            result = await asyncio.to_thread(engine.summarize, article)
+            result = await self.state.call(engine.summarize, article)
         else:
-            result = await asyncio.to_thread(engine.summarize_topic, topic)
+            result = await self.state.call(engine.summarize_topic, topic)
         await respond(interaction, embed_groups(summary_embeds(result)), ephemeral=private)
+
+    @app_commands.command(name="timeline", description="What the articles say about a topic, in date order.")
+    @app_commands.describe(topic="What happened with…", private="Only you see the timeline")
+    async def timeline(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
+        private: bool = False,
+    ) -> None:
+        """One line per article about ``topic``, oldest first: date, headline, the sentence that matters."""
+        if not await self._allowed_now(interaction):
+            return
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        result = await self.state.call(self.state.engine.timeline, topic)
+        await respond(interaction, embed_groups(timeline_embeds(result)), ephemeral=private)
 
     @summary.autocomplete("article")
     async def article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -108,9 +133,9 @@ class NewsCommands(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         engine = self.state.engine
         if query and query.strip():
-            items = await asyncio.to_thread(engine.suggest_articles, query, 1000)
+            items = await self.state.call(engine.suggest_articles, query, 1000)
         else:
-            items = await asyncio.to_thread(engine.articles)
+            items = await self.state.call(engine.articles)
         view = ArticlePages(items, query)
         await respond(interaction, embed_groups([[view.embed()]]), view=view if view.pages > 1 else None)
 
@@ -119,10 +144,16 @@ class NewsCommands(commands.Cog):
         """Describe the index and the running bot."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         state = self.state
-        index = await asyncio.to_thread(state.engine.status)
+        index = await state.call(state.engine.status)
+        feedback = await asyncio.to_thread(state.feedback.counts) if state.feedback is not None else None
         embed = status_embed(
-            index, state.latencies.summary(), state.reloads.last, state.reloads.running_by, interaction.client.latency
-        )  # the gateway's heartbeat latency
+            index,
+            state.latencies.summary(),
+            state.reloads.last,
+            state.reloads.running_by,
+            interaction.client.latency,  # the gateway's heartbeat latency
+            feedback,
+        )
         await respond(interaction, embed_groups([[embed]]))
 
     @app_commands.command(name="reload", description="Admins: re-read the articles folder and re-index it.")
@@ -157,14 +188,5 @@ class NewsCommands(commands.Cog):
 
     async def _run_reload(self, interaction: discord.Interaction) -> None:
         # Progress edits the "thinking…" response in place; the report follows once it is drained.
-        async def show(done: int, total: int) -> None:
-            await interaction.edit_original_response(content=progress_text(done, total), allowed_mentions=no_pings())
-
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await show(0, 0)
-        progress = ThrottledProgress(asyncio.get_running_loop(), show)
-        try:
-            report, titles = await self.state.reloads.run(progress)
-        finally:
-            await progress.drain()
-        await respond(interaction, texts(reload_text(report, titles)), ephemeral=True)
+        await reload_with_progress(self.state, interaction)

@@ -4,10 +4,10 @@ and per-user cooldowns, with what users are told when refused."""
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Collection
 
 import discord
+from discord.ext import commands
 
 NOT_ADMIN = "Only server admins can reload the articles (Manage Server, Administrator or an admin role)."
 SERVER_ONLY = "This command works only in a server, for its admins; it cannot be used in a direct message."
@@ -46,9 +46,45 @@ def is_admin(user: discord.abc.User, permissions: discord.Permissions | None, ad
     return any(role.id in admin_role_ids for role in user.roles)
 
 
-class Cooldown:
-    """At most ``rate`` uses per ``per`` seconds for each user (a sliding window).
+class TokenBucket(commands.Cooldown):
+    """discord.py's per-bucket ``Cooldown`` as a token bucket: it holds up to ``rate`` tokens and
+    gains ``rate`` every ``per`` seconds, one at a time, so a burst is allowed and a steady pace
+    never waits; ``tokens`` may be fractional (a cheaper follow-up). discord.py's own
+    ``Cooldown`` refills all at once when a window ends, which lets a flood through every window
+    and makes a person who paused wait for the whole window."""
 
+    def __init__(self, rate: float, per: float) -> None:
+        super().__init__(rate, per)
+        self._tokens = float(rate)
+        self.warned_at: float | None = None
+
+    def get_tokens(self, current: float | None = None) -> float:  # type: ignore[override]
+        now = time.monotonic() if current is None else current
+        return min(self.rate, self._tokens + max(0.0, now - self._last) * self.rate / self.per)
+
+    def get_retry_after(self, current: float | None = None, tokens: float = 1.0) -> float:
+        missing = tokens - self.get_tokens(current)
+        return max(0.0, missing * self.per / self.rate)
+
+    def update_rate_limit(self, current: float | None = None, *, tokens: float = 1.0) -> float | None:  # type: ignore[override]
+        now = time.monotonic() if current is None else current
+        available = self.get_tokens(now)
+        if available < tokens:
+            return max(0.1, (tokens - available) * self.per / self.rate)
+        self._tokens, self._last = available - tokens, now
+        return None
+
+    def touch(self, now: float) -> None:
+        """Bring the count up to ``now`` (nothing taken), so the mapping keeps this bucket."""
+        self._tokens, self._last = self.get_tokens(now), now
+
+    def copy(self) -> TokenBucket:
+        return TokenBucket(self.rate, self.per)
+
+
+class Cooldown:
+    """A token bucket per user, kept by discord.py's ``CooldownMapping`` (which also forgets
+    idle users): a burst of ``rate`` questions, then one more every ``per / rate`` seconds.
     ``rate == 0`` disables the limit. Only the event loop calls this, so there is no lock.
     """
 
@@ -56,36 +92,27 @@ class Cooldown:
         self.rate = rate
         self.per = per
         self._clock = clock
-        self._uses: dict[int, deque[float]] = {}
-        self._warned: dict[int, float] = {}
+        self._buckets = commands.CooldownMapping(TokenBucket(rate, per) if rate > 0 else None, _by_user_id)
 
-    def try_use(self, user_id: int) -> float:
-        """Record a use and return 0.0, or return the seconds to wait when over the limit."""
+    def try_use(self, user_id: int, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens and return 0.0, or return the seconds to wait when too few are left."""
         if self.rate <= 0:
             return 0.0
-        now = self._clock()
-        uses = self._uses.setdefault(user_id, deque())
-        while uses and now - uses[0] >= self.per:
-            uses.popleft()
-        if len(uses) >= self.rate:
-            return max(0.1, self.per - (now - uses[0]))
-        uses.append(now)
-        self._forget_idle(now)
-        return 0.0
+        return self._buckets.update_rate_limit(user_id, self._clock(), tokens=cost) or 0.0
 
     def should_warn(self, user_id: int) -> bool:
-        """Whether to tell this user to slow down now: once per window, so that a user who
-        keeps posting does not get a reply to every message."""
-        now = self._clock()
-        if now - self._warned.get(user_id, -self.per) < self.per:
+        """Whether to tell this user to slow down now: once per ``per`` seconds, so that a user
+        who keeps posting does not get a reply to every message."""
+        if self.rate <= 0:
             return False
-        self._warned[user_id] = now
+        now = self._clock()
+        bucket = self._buckets.get_bucket(user_id, now)
+        if bucket.warned_at is not None and now - bucket.warned_at < self.per:
+            return False
+        bucket.touch(now)  # kept by the mapping for ``per`` seconds from now, with its warning
+        bucket.warned_at = now
         return True
 
-    def _forget_idle(self, now: float) -> None:
-        # Keeps memory bounded on a big server: drop users whose window has passed.
-        if len(self._uses) < 1024:
-            return
-        for user_id in [u for u, q in self._uses.items() if not q or now - q[-1] >= self.per]:
-            del self._uses[user_id]
-            self._warned.pop(user_id, None)
+
+def _by_user_id(user_id: int) -> int:
+    return user_id

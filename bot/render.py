@@ -7,6 +7,8 @@ import textwrap
 from dataclasses import asdict
 
 from embeddings.models import Answer, Article, Citation, Hit, IndexReport, Summary
+from embeddings.requests import EXAMPLES, Reply
+from embeddings.timeline import Timeline
 
 
 def hit_to_dict(rank: int, hit: Hit) -> dict:
@@ -135,3 +137,32 @@ def summary_text(summary: Summary, width: int = 100) -> str:
         if summary.article is None:
             lines.append(f"    — {citation_text(point.citation)}")
     return "\n".join(lines)
+
+
+def timeline_text(timeline: Timeline, width: int = 100) -> str:
+    """One article per entry, oldest first: date, headline, the quoted sentence, its link."""
+    if not timeline.entries:
+        return f"Timeline: {timeline.topic}\nNothing in the articles matches that."
+    lines = [f"Timeline: {timeline.topic}"]
+    for e in timeline.entries:
+        lines.append(f"{e.citation.published or '(undated)':10}  {citation_text(e.citation)}")
+        lines.append(
+            textwrap.fill(f"“{' '.join(e.sentence.split())}”", width, initial_indent="    ", subsequent_indent="     ")
+        )
+    return "\n".join(lines)
+
+
+def help_text() -> str:
+    """What the terminal chat can do, with examples."""
+    return "Ask me about the news articles, or try:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
+
+
+def reply_text(reply: Reply) -> str:
+    """Whatever a chat request gave, as text."""
+    if reply is None:
+        return help_text()
+    if isinstance(reply, Answer):
+        return answer_text(reply)
+    if isinstance(reply, Summary):
+        return summary_text(reply)
+    return timeline_text(reply)

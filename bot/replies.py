@@ -14,7 +14,10 @@ from datetime import datetime
 
 import discord
 
+from embeddings.feedback import FeedbackCounts
 from embeddings.models import Answer, Article, Citation, IndexReport, IndexStatus, Summary
+from embeddings.requests import EXAMPLES
+from embeddings.timeline import Timeline
 
 from .limits import CONTENT, FIELD_VALUE, clip, embeds_for, group_embeds, split_text
 from .stats import Latencies, ReloadRecord
@@ -178,6 +181,33 @@ def summary_embeds(summary: Summary) -> list[list[discord.Embed]]:
     return group_embeds(embeds)
 
 
+# -- timelines and help --
+
+
+def timeline_embeds(timeline: Timeline) -> list[list[discord.Embed]]:
+    """/timeline: one line per article, oldest first: date, headline (linked), the sentence."""
+    lines = [
+        f"**{md(e.citation.published or 'undated')}** · {link(e.citation.title, e.citation.url)}\n> {md(e.sentence)}"
+        for e in timeline.entries
+    ]
+    embeds = embeds_for(
+        "\n\n".join(lines) or "Nothing in the articles about that.",
+        title=md(f"Timeline: {timeline.topic}"),
+        colour=INFO,
+        footer=f"{len(lines)} articles, oldest first" if lines else None,
+    )
+    return group_embeds(embeds)
+
+
+def help_text() -> str:
+    """What the bot can do, with examples (for "help", "hi", "what can you do" and a bare mention)."""
+    examples = "\n".join(f"• {md(e)}" for e in EXAMPLES)
+    return (
+        "Ask me about the news articles: I answer with the sentence I found and its article.\n"
+        f"Mention me, reply to one of my answers, or use /ask, /summary and /timeline. For example:\n{examples}"
+    )
+
+
 # -- article lists, status, reloads --
 
 
@@ -203,8 +233,9 @@ def status_embed(
     last: ReloadRecord | None,
     running_by: str | None,
     gateway_seconds: float,
+    feedback: FeedbackCounts | None = None,
 ) -> discord.Embed:
-    """/status: the index, the last reload, answer latency and the gateway heartbeat."""
+    """/status: the index, the last reload, answer latency, feedback and the gateway heartbeat."""
     fields = [
         ("Articles", f"{status.articles:,}"),
         ("Passages", f"{status.chunks:,}"),
@@ -214,11 +245,13 @@ def status_embed(
         ("Answer latency", _latency_line(latencies)),
         ("Gateway heartbeat", f"{gateway_seconds * 1000:.0f} ms" if math.isfinite(gateway_seconds) else "n/a"),
     ]
+    if feedback is not None:
+        fields.append(("Feedback", _feedback_line(feedback)))
     if running_by:
         fields.insert(5, ("Reload running", f"started by {md(running_by)}"))
     embed = discord.Embed(title="newsbot status", colour=INFO)
     for name, value in fields:
-        embed.add_field(name=name, value=value, inline=name not in ("Last reload", "Model"))
+        embed.add_field(name=name, value=value, inline=name not in ("Last reload", "Model", "Feedback"))
     return embed
 
 
@@ -229,6 +262,12 @@ def _when(iso: str | datetime) -> str:
     except ValueError:
         return md(str(iso))
     return discord.utils.format_dt(moment, "R")
+
+
+def _feedback_line(counts: FeedbackCounts) -> str:
+    return (
+        f"👍 {counts.up:,} · 👎 {counts.down:,} ({counts.explained:,} with a reason) on {counts.answers:,} answers kept"
+    )
 
 
 def _reload_line(last: ReloadRecord | None) -> str:

@@ -120,11 +120,13 @@ async def tell(interaction: discord.Interaction, text: str) -> None:
         )
 
 
-async def reply(message: discord.Message, messages: Sequence[Outgoing]) -> None:
+async def reply(message: discord.Message, messages: Sequence[Outgoing], *, view: discord.ui.View | None = None) -> None:
     """Send ``messages`` as replies to ``message`` (each one, so that a reply to any part of a
-    long answer leads back to the question). The author is not pinged."""
+    long answer leads back to the question). The author is not pinged. ``view`` goes on the
+    last message."""
     reference = message.to_reference(fail_if_not_exists=False)
-    for out in messages:
+    for n, out in enumerate(messages, 1):
+        extra = {"view": view} if view is not None and n == len(messages) else {}
         await deliver(
             "replying",
             message.channel.send,
@@ -133,4 +135,5 @@ async def reply(message: discord.Message, messages: Sequence[Outgoing]) -> None:
             reference=reference,
             mention_author=False,
             allowed_mentions=no_pings(),
+            **extra,
         )

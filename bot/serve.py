@@ -17,7 +17,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from embeddings.errors import IndexMissingError, NewsbotError
+from embeddings.errors import NewsbotError
 
 from .client import NewsBot, make_bot
 from .settings import AppSettings
@@ -51,7 +51,10 @@ def serve(settings: AppSettings, engine) -> int:
     try:
         with discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url):
             state = BotState.create(settings, engine)
-            asyncio.run(run(make_bot(state), state))
+            try:
+                asyncio.run(run(make_bot(state), state))
+            finally:
+                state.close()
     except KeyboardInterrupt:
         return 130  # as every newsbot command does on Ctrl-C
     except Exception as exc:
@@ -86,11 +89,10 @@ def startup_error(exc: BaseException, settings: AppSettings) -> str:
 
 
 async def run(bot: NewsBot, state: BotState) -> None:
-    """Load ``state``'s index, log in, sync commands and stay connected until ``bot.close()``."""
-    try:
-        await asyncio.to_thread(state.engine.load)
-    except IndexMissingError as exc:
-        log.warning("%s Questions will fail until an admin runs /reload.", exc)
+    """Load ``state``'s index (or plan to build it once connected), log in, sync commands and
+    stay connected until ``bot.close()``."""
+    # No index, a damaged one or one of other settings: built in the background once connected.
+    await asyncio.to_thread(state.startup.load)
     _close_on_sigterm(bot)
     follower = None
     if state.settings.backend_kind == "postgres":

@@ -45,8 +45,15 @@ class AppSettings(EngineSettings):
     guild_ids: IdList = Field((), description="Sync slash commands to these servers only (instant).")
     channels: IdList = Field((), description="Channels where every message is a question.")
     admin_role_ids: IdList = Field((), description="Roles that may /reload besides Manage Server.")
-    cooldown_questions: int = Field(5, ge=0, le=1000, description="Questions per user per window; 0 = no limit.")
-    cooldown_seconds: float = Field(60.0, gt=0, le=86_400, description="The cooldown window.")
+    cooldown_questions: int = Field(
+        10, ge=0, le=1000, description="Burst of questions per user, refilled over cooldown_seconds; 0 = no limit."
+    )
+    cooldown_seconds: float = Field(60.0, gt=0, le=86_400, description="Time to refill the whole burst.")
+    watch: bool = Field(False, description="Watch the seeds folder and re-index after changes settle.")
+    watch_settle_seconds: float = Field(1.0, gt=0, le=600, description="Quiet time before a watched change refreshes.")
+    cooldown_follow_up_cost: float = Field(
+        0.5, ge=0, le=1, description="What a follow-up (reply or thread message) costs; a new question costs 1."
+    )
 
     # Scaling out (docs/DEPLOYMENT.md): shards of one bot spread over processes, one database.
     shard_count: int | None = Field(None, ge=1, le=65_536, description="Shards in all; set: run sharded.")

@@ -8,21 +8,30 @@ channel-question handler at construction, so neither reads anything off the Disc
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from embeddings.errors import NewsbotError
+from embeddings.feedback import FeedbackStore, load_salt, open_feedback_store
 from embeddings.models import Answer
+from embeddings.requests import Reply, Request, fulfil
 
 from .conversation import AnsweredThreads
 from .guards import Cooldown
 from .reload import Reloader
 from .settings import AppSettings
+from .startup import StartupIndexer
 from .stats import LatencyTracker
 
 if TYPE_CHECKING:
     from embeddings.engine import Engine
+
+T = TypeVar("T")
+log = logging.getLogger("newsbot.discord")
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class BotState:
     latencies: LatencyTracker
     reloads: Reloader
     threads: AnsweredThreads
+    startup: StartupIndexer
+    feedback: FeedbackStore | None  # None when it could not be opened (logged): no vote buttons
+    feedback_salt: bytes
 
     @classmethod
     def create(cls, settings: AppSettings, engine: Engine) -> BotState:
@@ -46,11 +58,42 @@ class BotState:
             latencies=LatencyTracker(),
             reloads=Reloader(engine),
             threads=AnsweredThreads(),
+            startup=StartupIndexer(engine),
+            **_feedback(settings),
         )
+
+    def close(self) -> None:
+        """Close what the state opened (the feedback store)."""
+        if self.feedback is not None:
+            self.feedback.close()
+
+    async def call(self, fn: Callable[..., T], /, *args, **kwargs) -> T:
+        """``fn(*args, **kwargs)`` (an engine call) off the event loop; while the start-up index
+        is being built, ``IndexingNotice`` instead (its message is the user's reply)."""
+        self.startup.check()
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def respond(self, request: Request, history: Sequence[str]) -> Reply:
+        """What ``request`` asks for (a question, summary, timeline or help: see
+        ``embeddings.requests``), computed off the event loop. An answer's latency is kept."""
+        if request.kind == "question":
+            return await self.answer(request.subject, history)
+        return await self.call(fulfil, self.engine, request, tuple(history))
 
     async def answer(self, question: str, history: Sequence[str]) -> Answer:
         """The engine's answer, computed off the event loop; its latency is kept for /status."""
+        self.startup.check()
         started = time.perf_counter()
         result = await asyncio.to_thread(self.engine.answer, question, tuple(history))
         self.latencies.record(time.perf_counter() - started)
         return result
+
+
+def _feedback(settings: AppSettings) -> dict:
+    """The feedback store and salt; a store that cannot be opened (a full or read-only disk)
+    turns feedback off with a warning instead of stopping the bot."""
+    try:
+        return {"feedback": open_feedback_store(settings), "feedback_salt": load_salt(settings.data_dir)}
+    except (sqlite3.Error, OSError, NewsbotError) as exc:
+        log.warning("feedback buttons are off: the feedback store cannot be opened (%s)", exc)
+        return {"feedback": None, "feedback_salt": b""}

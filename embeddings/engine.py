@@ -22,6 +22,7 @@ from embeddings.models import Answer, Article, Corpus, Hit, IndexReport, IndexSt
 from embeddings.retrieval import Retriever, clean_query
 from embeddings.settings import EngineSettings, RetrievalMode
 from embeddings.summaries import find_article, suggest_articles, summarize_article, summarize_topic
+from embeddings.timeline import Timeline, build_timeline
 
 
 class Engine:
@@ -148,6 +149,11 @@ class Engine:
         """A short cited digest across the articles most relevant to ``query``."""
         query = clean_query(query)
         return summarize_topic(query, self.search(query, passages), self.encoder)
+
+    def timeline(self, topic: str, *, passages: int = 30) -> Timeline:
+        """What the articles say about ``topic``, one line per article, in date order."""
+        topic = clean_query(topic)
+        return build_timeline(topic, self.search(topic, passages), self.encoder)
 
     def status(self) -> IndexStatus:
         """The served index: size, model, chunking, build time."""

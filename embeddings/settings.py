@@ -18,6 +18,7 @@ RetrievalMode = Literal["hybrid", "dense", "bm25"]
 EncoderBackend = Literal["auto", "onnx-int8", "onnx", "torch"]
 SearchBackendKind = Literal["local", "postgres"]  # see embeddings.index.factory
 AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
+FeedbackBackendKind = Literal["sqlite"]  # see embeddings.feedback
 
 
 class EngineSettings(BaseSettings):
@@ -41,6 +42,8 @@ class EngineSettings(BaseSettings):
     search_k: int = Field(5, ge=1, le=100)
     retrieval_mode: RetrievalMode = "hybrid"
     answer_writer: AnswerWriterKind = Field("extractive", description="How answers are written from the evidence.")
+    feedback_backend: FeedbackBackendKind = Field("sqlite", description="Where answers' 👍/👎 feedback is kept.")
+    feedback_retention_days: int = Field(365, ge=1, le=3650, description="Feedback older than this is deleted.")
     # PostgreSQL + pgvector (embeddings.index.pg): a URL selects it, unset keeps the local files.
     database_url: SecretStr | None = Field(None, description="postgresql://... ; selects the postgres backend.")
     database_pool_size: int = Field(4, ge=1, le=100, description="Connections per process to the database.")

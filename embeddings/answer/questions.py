@@ -104,8 +104,17 @@ def content_words(question: str) -> list[str]:
 
 
 def is_follow_up(question: str) -> bool:
-    """Whether the question needs an earlier turn to be understood."""
-    return bool(_ANAPHORA.search(question)) or len(content_words(question)) <= 1
+    """Whether the question needs an earlier turn to be understood. One that names its own
+    subject ("what is the SCO?", "who is Zhao Kezhi?") does not, however short it is."""
+    if _ANAPHORA.search(question):
+        return True
+    words = content_words(question)
+    return len(words) <= 1 and not any(_names_a_subject(question, w) for w in words)
+
+
+def _names_a_subject(question: str, word: str) -> bool:
+    # A name or an acronym: capitalised where a sentence would not capitalise it anyway.
+    return word[:1].isupper() and not question.lstrip().startswith(word)
 
 
 def standalone_question(question: str, history: Sequence[str] = ()) -> str:

@@ -28,7 +28,7 @@ from embeddings.ingest.formats import (
 )
 from embeddings.models import Article, Corpus, SkippedFile
 
-__all__ = ["clean_text", "file_id", "read_corpus"]
+__all__ = ["clean_text", "file_id", "read_corpus", "read_upload"]
 
 log = logging.getLogger(__name__)
 
@@ -173,11 +173,32 @@ def file_id(rel: str) -> str:
     return _UNSAFE_ID_CHARS.sub("-", stem.replace("/", "__"))
 
 
+def read_upload(
+    data: bytes,
+    rel: str,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_article_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+) -> list[Article | SkippedFile]:
+    """The articles of a file's ``data`` as ``read_corpus`` would read it at ``rel`` in the
+    seeds folder (same size limit, type, encoding, parsing, ids and hashes), or why not."""
+    suffix = posixpath.splitext(rel)[1].lower()
+    if suffix not in PARSERS:
+        return [SkippedFile(rel, f"not a supported article format ({', '.join(sorted(PARSERS))})")]
+    if len(data) > max_file_bytes:
+        return [SkippedFile(rel, f"larger than the {_size(max_file_bytes)} limit")]
+    return _parse(lambda: data, rel, suffix, max_article_chars)
+
+
 def _read_file(path: Path, rel: str, max_file_bytes: int, max_article_chars: int) -> list[Article | SkippedFile]:
     """Every article of one file, or the reasons it (or some of its records) was skipped."""
+    return _parse(lambda: _read_bytes(path, max_file_bytes), rel, path.suffix.lower(), max_article_chars)
+
+
+def _parse(read: Callable[[], bytes], rel: str, suffix: str, max_article_chars: int) -> list[Article | SkippedFile]:
     try:
-        text = _decode(_read_bytes(path, max_file_bytes))
-        parsed = PARSERS[path.suffix.lower()](text)
+        text = _decode(read())
+        parsed = PARSERS[suffix](text)
     except _Skip as skip:
         return [SkippedFile(rel, skip.reason)]
     except OSError as err:
@@ -185,7 +206,7 @@ def _read_file(path: Path, rel: str, max_file_bytes: int, max_article_chars: int
     except Exception as err:
         log.exception("Unexpected error parsing %s", rel)
         return [SkippedFile(rel, f"could not be parsed ({type(err).__name__})")]
-    return [_finish(item, rel, path.suffix.lower(), max_article_chars) for item in parsed]
+    return [_finish(item, rel, suffix, max_article_chars) for item in parsed]
 
 
 def _read_bytes(path: Path, max_file_bytes: int) -> bytes:

@@ -69,6 +69,8 @@ class Discord:
     server: FakeDiscord
     bot: NewsBot
     state: BotState
+    task: asyncio.Task
+    restart: Callable[[], Awaitable[None]] | None = None
 
     def __getattr__(self, name: str):
         world = self.server.world
@@ -99,27 +101,47 @@ def bot_settings(server: FakeDiscord, engine, **overrides) -> AppSettings:
 
 @contextlib.asynccontextmanager
 async def running(engine, server: FakeDiscord | None = None, **overrides) -> AsyncIterator[Discord]:
-    """A fake Discord and the bot connected to it, for the duration."""
+    """A fake Discord and the bot connected to it, for the duration. ``await d.restart()``
+    stops the bot and starts a new one (fresh state, same data folder) on the same server."""
     server = server or FakeDiscord()
     await server.start()
     settings = bot_settings(server, engine, **overrides)
     try:
         with discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url):
-            state = BotState.create(settings, engine)
-            bot = NewsBot(state)
-            task = asyncio.create_task(run(bot, state))
-            ready = asyncio.create_task(server.ready())
-            await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                ready.cancel()
-                task.result()  # raises why the bot stopped
+            d = Discord(server, *await _start_bot(server, engine, settings))
+
+            async def restart() -> None:
+                await _stop_bot(d)
+                d.bot, d.state, d.task = await _start_bot(server, engine, settings)
+
+            d.restart = restart
             try:
-                yield Discord(server, bot, state)
+                yield d
             finally:
-                await bot.close()
-                await asyncio.wait_for(task, 10)
+                await _stop_bot(d)
     finally:
         await server.stop()
+
+
+async def _start_bot(server: FakeDiscord, engine, settings: AppSettings) -> tuple[NewsBot, BotState, asyncio.Task]:
+    state = BotState.create(settings, engine)
+    bot = NewsBot(state)
+    task = asyncio.create_task(run(bot, state))
+    ready = asyncio.create_task(server.ready())
+    await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        ready.cancel()
+        state.close()
+        task.result()  # raises why the bot stopped
+    return bot, state, task
+
+
+async def _stop_bot(d: Discord) -> None:
+    try:
+        await d.bot.close()
+        await asyncio.wait_for(d.task, 10)
+    finally:
+        d.state.close()
 
 
 def play(engine, scenario: Callable[[Discord], Awaitable[None]], *, allow_status=(), **overrides) -> FakeDiscord:

@@ -18,8 +18,9 @@ def test_login_syncs_the_commands_to_the_configured_server_with_only_the_intents
     guild_commands = f"/applications/{server.world.app_id}/guilds/{server.world.guild_id}/commands"
     assert first == [("GET", "/users/@me"), ("GET", "/oauth2/applications/@me"), ("PUT", guild_commands)]
     commands = {c["name"]: c for c in server.calls[2].body}
-    assert set(commands) == {"ask", "summary", "articles", "status", "reload"}
-    assert commands["reload"]["default_member_permissions"] == 32  # Manage Server, by default
+    assert set(commands) == {"ask", "summary", "timeline", "articles", "status", "reload", "add", "remove"}
+    for admin_only in ("reload", "add", "remove"):
+        assert commands[admin_only]["default_member_permissions"] == 32  # Manage Server, by default
     assert not server.requests("PUT", r"/applications/\d+/commands")  # nothing global when guilds are set
     identify = next(d for direction, op, d in server.gateway_log if op == 2)
     assert identify["intents"] == GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT

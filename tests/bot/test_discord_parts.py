@@ -21,15 +21,27 @@ class Clock:
         return self.now
 
 
-def test_cooldown_allows_rate_uses_per_window_per_user_then_says_how_long_to_wait():
+def test_cooldown_is_a_token_bucket_a_burst_then_one_more_every_per_over_rate_seconds():
+    clock = Clock()
+    cooldown = Cooldown(rate=10, per=60, clock=clock)  # the default: 10 at once, then one every 6 s
+    assert all(cooldown.try_use(1) == 0 for _ in range(10))
+    assert cooldown.try_use(1) == pytest.approx(6)
+    clock.now += 3
+    assert cooldown.try_use(1) == pytest.approx(3)  # half a token back already
+    assert cooldown.try_use(2) == 0  # another user has their own bucket
+    clock.now += 3
+    assert cooldown.try_use(1) == 0 and cooldown.try_use(1) == pytest.approx(6)
+    clock.now += 600  # a long pause refills the burst, and no more than it
+    assert all(cooldown.try_use(1) == 0 for _ in range(10)) and cooldown.try_use(1) > 0
+
+
+def test_a_follow_up_costs_less_than_a_new_question():
     clock = Clock()
     cooldown = Cooldown(rate=2, per=60, clock=clock)
-    assert cooldown.try_use(1) == 0 and cooldown.try_use(1) == 0
-    clock.now += 10
-    assert cooldown.try_use(1) == pytest.approx(50)
-    assert cooldown.try_use(2) == 0  # another user has their own window
-    clock.now += 50
     assert cooldown.try_use(1) == 0
+    assert cooldown.try_use(1, 0.5) == 0 and cooldown.try_use(1, 0.5) == 0
+    assert cooldown.try_use(1, 0.5) == pytest.approx(15)  # half a token comes back in 15 s
+    assert cooldown.try_use(1) == pytest.approx(30)
 
 
 def test_cooldown_warns_once_per_window_and_zero_rate_disables_it():

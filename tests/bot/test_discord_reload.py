@@ -3,6 +3,7 @@ questions answered while the index is rebuilt."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from bot.guards import NOT_ADMIN
@@ -101,13 +102,21 @@ def test_an_admin_reload_shows_progress_reports_every_change_and_questions_go_on
     assert len(engine.articles()) == 16
 
 
-def test_without_an_index_the_bot_still_starts_and_an_admin_reload_builds_it(make_engine, seeds):
-    engine = make_engine(seeds)  # nothing indexed yet
+def test_without_an_index_or_articles_the_bot_still_starts_and_an_admin_reload_builds_it(make_engine, tmp_path, seeds):
+    empty = tmp_path / "empty-seeds"
+    empty.mkdir()
+    engine = make_engine(empty)  # nothing indexed, nothing to index at start-up
 
     async def scenario(d: Discord) -> None:
+        for _ in range(1200):  # start-up indexes the empty folder: an empty index
+            if not d.state.startup.running:
+                break
+            await asyncio.sleep(0.05)
         early = await d.server.slash(d.alice, "ask", question=SCO_QUESTION)
         await d.server.wait_for(lambda: early.original and not early.loading)
-        assert early.original["content"] == "There is no index yet. An admin can build it with /reload."
+        assert embed(early.original)["title"] == "Not found in the articles"
+        for item in seeds.iterdir():  # the articles arrive; an admin reloads
+            (empty / item.name).write_bytes(item.read_bytes())
         reload = await d.server.slash(d.bob, "reload")
         await d.server.wait_for(
             lambda: reload.original and reload.original["content"].startswith("**Reload finished**"), timeout=60

@@ -90,11 +90,13 @@ async def callback(server: FakeDiscord, call: Call, iid: str, token: str):
     if ix.acked is not None:
         return ALREADY_ACKNOWLEDGED
     kind, data = call.body["type"], call.body.get("data") or {}
-    allowed = {2: {4, 5}, 3: {4, 5, 6, 7}, 4: {8}}[ix.type]
+    allowed = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}[ix.type]
     if kind not in allowed:
         return 400, {"message": f"Interaction response type {kind} is not valid here", "code": 50035}
     if kind == 8:
         return _choices(ix, data)
+    if kind == 9:
+        return _modal(ix, data)
     status, msg = await _initial_message(server, call, ix, kind, data)
     if status != 200:
         return status, msg
@@ -120,6 +122,15 @@ def _choices(ix: Interaction, data: dict):
         return 400, {"message": "Invalid Form Body", "code": 50035, "errors": {"choices": "bad length"}}
     ix.acked, ix.choices = 8, choices
     return 200, {"interaction": {"id": str(ix.id), "type": ix.type}}
+
+
+def _modal(ix: Interaction, data: dict):
+    # Discord: a title of 1-45 characters, a custom_id, 1-5 top-level components.
+    title, components = data.get("title") or "", data.get("components") or []
+    if not (1 <= len(title) <= 45 and data.get("custom_id") and 1 <= len(components) <= 5):
+        return 400, {"message": "Invalid Form Body", "code": 50035, "errors": {"data": "bad modal"}}
+    ix.acked, ix.modal = 9, data
+    return 200, {"interaction": {"id": str(ix.id), "type": ix.type}, "resource": {"type": 9}}
 
 
 async def _initial_message(server: FakeDiscord, call: Call, ix: Interaction, kind: int, data: dict):

@@ -50,6 +50,23 @@ class Fault:
 
 
 @dataclass
+class File:
+    """A file a user attaches to a slash command option: ``await slash(..., file=File(...))``.
+    ``size`` overrides the size Discord reports (by default the length of ``data``)."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = "text/plain"
+    size: int | None = None
+    id: int = field(default_factory=snowflake)
+
+    @property
+    def url_name(self) -> str:
+        # Discord's CDN URL keeps only a sanitised file name.
+        return re.sub(r"[^A-Za-z0-9._-]", "_", self.filename) or "file"
+
+
+@dataclass
 class Call:
     """One REST request as the bot made it, and the status it got."""
 
@@ -76,6 +93,7 @@ class Interaction:
     original: dict | None = None
     followups: list[dict] = field(default_factory=list)
     choices: list[dict] | None = None  # an autocomplete answer
+    modal: dict | None = None  # a modal the bot opened in answer
 
     @property
     def loading(self) -> bool:
@@ -118,6 +136,8 @@ class FakeDiscord:
         self.gateway_log: list[tuple] = []
         self.errors: list[Exception] = []
         self.faults: list[Fault] = []
+        self.attachments: dict[int, File] = {}  # files attached to commands, by attachment id
+        self.downloads: list[int] = []  # attachment ids the bot downloaded
         self._closing: set[asyncio.Task] = set()
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
@@ -131,6 +151,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{id}/{name}", self._cdn)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -253,6 +274,20 @@ class FakeDiscord:
         channel = self.world.channel(int(message["channel_id"]))
         data = {"custom_id": custom_id, "component_type": 2}
         ix = self._new_interaction(3, user, channel, message_id=int(message["id"]))
+        await self._dispatch("INTERACTION_CREATE", self._interaction_payload(ix, data, message=message))
+        return ix
+
+    async def submit_modal(self, opened: Interaction, values: dict[str, str]) -> Interaction:
+        """The user of ``opened`` fills in the modal the bot opened in answer to it and submits it
+        (a MODAL_SUBMIT interaction carrying each text input's ``custom_id`` and value)."""
+        if opened.modal is None:
+            raise LookupError("the bot opened no modal for that interaction")
+        data = {
+            "custom_id": opened.modal["custom_id"],
+            "components": [_filled(c, values) for c in opened.modal["components"]],
+        }
+        message = self.messages.get(opened.message_id) if opened.message_id else None
+        ix = self._new_interaction(5, opened.user, opened.channel, message_id=opened.message_id)
         await self._dispatch("INTERACTION_CREATE", self._interaction_payload(ix, data, message=message))
         return ix
 
@@ -384,11 +419,35 @@ class FakeDiscord:
         }
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
+        files = {key: value for key, value in options.items() if isinstance(value, File)}
+        if files:  # attachment options carry an id; the attachments themselves are "resolved"
+            data["resolved"] = {"attachments": {str(f.id): self._attach(f) for f in files.values()}}
         if dm:
             channel = Channel(snowflake(), "", 0, type=1)  # the DM channel; not part of the server
         ix = self._new_interaction(type, user, channel or self.world.channels["general"], dm=dm)
         await self._dispatch("INTERACTION_CREATE", self._interaction_payload(ix, data))
         return ix
+
+    def _attach(self, file: File) -> dict:
+        """An attachment object for ``file``, served from this server like Discord's CDN."""
+        self.attachments[file.id] = file
+        url = f"http://127.0.0.1:{self.port}/attachments/{file.id}/{file.url_name}"
+        return {
+            "id": str(file.id),
+            "filename": file.filename,
+            "size": len(file.data) if file.size is None else file.size,
+            "url": url,
+            "proxy_url": url,
+            "content_type": file.content_type,
+            "ephemeral": True,
+        }
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        file = self.attachments.get(int(request.match_info["id"]))
+        if file is None:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(file.id)
+        return web.Response(body=file.data, content_type=file.content_type or "application/octet-stream")
 
     def _registered(self, name: str) -> tuple[dict, int | None]:
         guild = self.commands.get(self.world.guild_id, {})
@@ -532,7 +591,31 @@ def _fault_response(fault: Fault) -> web.Response:
     return _json(body, 429, headers)
 
 
+def _filled(component: dict, values: dict[str, str]) -> dict:
+    """A modal's component as Discord sends it back on submit: text inputs with their values."""
+    if component.get("type") == 4:  # a text input
+        return {
+            "type": 4,
+            "id": component.get("id", 0),
+            "custom_id": component["custom_id"],
+            "value": values.get(component["custom_id"], ""),
+        }
+    if "component" in component:  # a label around one component
+        return {
+            "type": component["type"],
+            "id": component.get("id", 0),
+            "component": _filled(component["component"], values),
+        }
+    return {
+        "type": component["type"],
+        "id": component.get("id", 0),
+        "components": [_filled(c, values) for c in component.get("components") or []],
+    }
+
+
 def _option(name: str, value: Any) -> dict:
+    if isinstance(value, File):
+        return {"name": name, "type": 11, "value": str(value.id)}
     kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
     return {"name": name, "type": kind, "value": value}
 
