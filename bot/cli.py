@@ -445,6 +445,8 @@ def _natural_table(result: dict) -> str:
     header = f"{'':28}" + "".join(f"{name:>16}" for name, _ in columns)
     rows = [f"{key:28}" + "".join(f"{_fmt(s[key]):>16}" for _, s in columns) for key in columns[0][1]]
     return "\n".join([*facts, "", header, *rows])
+
+
 @app.command("feedback")
 def feedback_command(
     ctx: typer.Context,
