@@ -107,7 +107,12 @@ def test_the_token_is_in_no_log_record_and_no_message_of_a_busy_session(news_eng
 
 def serve_process(tmp_path, news_engine, **env) -> subprocess.CompletedProcess:
     """``newsbot serve`` in a fresh process, from a folder without a .env, with ``env``."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "DISCORD_"))}
+    # The test run's model cache stays: its export and measured encoder choice are ready.
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NEWSBOT_", "DISCORD_")) or k == "NEWSBOT_MODEL_CACHE_DIR"
+    }
     base.update(
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
