@@ -50,6 +50,7 @@ class LexicalIndex:
         self._bm25 = bm25
         self._ids = chunk_ids
         self._split = TermSplitter()
+        self._stemmers = self._split._stemmers  # this thread's stemmer, the one terms() uses
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:

@@ -45,6 +45,11 @@ def newsbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen
     )
 
 
+def advisory_locks(backend: PostgresBackend) -> int:
+    with backend.connection() as conn:
+        return int(conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0])
+
+
 @pytest.mark.slow
 def test_killing_the_writer_never_breaks_the_served_corpus(tmp_path, pg_url, encoder, request):
     seeds = tmp_path / "seeds"
@@ -70,6 +75,11 @@ def test_killing_the_writer_never_breaks_the_served_corpus(tmp_path, pg_url, enc
         assert snapshot.lexical_candidates("railway project", 3)
         assert snapshot.chunk_count() == len(snapshot.chunks(range(1, 10**5)))
 
+    # The server lets go of a killed writer's lock once it notices (at the end of the statement
+    # it was running): wait for that, as the next scheduled run would.
+    deadline = time.monotonic() + 120
+    while advisory_locks(backend) and time.monotonic() < deadline:
+        time.sleep(0.5)
     finished = newsbot(["index"], env, tmp_path)
     assert finished.wait(timeout=300) == 0, finished.stderr.read()
     assert backend.open_snapshot().manifest["articles"] == 50
