@@ -58,9 +58,11 @@ def answer_components(
 def make_answerer(
     settings: EngineSettings, policy: AnswerPolicy = AnswerPolicy(), embedder: TextEmbedder | None = None
 ) -> AnswerComponents:
-    """The components ``settings`` choose (``answer_writer``), for ``answer_question``;
-    ``embedder`` (the retriever) lets the evidence use meaning."""
-    return answer_components(policy, settings.answer_writer, embedder)
+    """The components ``settings`` choose (``answer_writer``, ``answer_evidence``), for
+    ``answer_question``; with ``answer_evidence="semantic"``, ``embedder`` (the retriever) lets
+    the evidence use meaning."""
+    semantic = settings.answer_evidence == "semantic"
+    return answer_components(policy, settings.answer_writer, embedder if semantic else None)
 
 
 def answer_question(
@@ -76,9 +78,9 @@ def answer_question(
     questions, oldest first) from the articles behind ``retriever``: the passages are searched
     in ``mode``. ``policy`` decides how the question is read and how many passages are read;
     ``components`` (built with their own policy, normally the same one) default to the
-    semantic scorer over ``retriever`` and the extractive writer with ``policy``. Raises
+    lexical scorer and the extractive writer with ``policy``. Raises
     QueryError for a question with no words or too long."""
-    components = components or answer_components(policy, embedder=retriever)
+    components = components or answer_components(policy)
     analyzer = retriever.snapshot.analyzer
     features = read_question(clean_query(question), history, analyzer, policy)
     hits = retriever.search(features.standalone, policy.passages, mode)
