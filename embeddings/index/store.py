@@ -164,7 +164,7 @@ class MetadataStore:
                 f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
                 ids,
             ).fetchall()
-        return {row[0]: _chunk_with_article(row) for row in rows}
+        return {row[0]: chunk_with_article(row) for row in rows}
 
     def chunk_ids(self) -> list[int]:
         """Every chunk id, ascending."""
@@ -182,16 +182,20 @@ class MetadataStore:
             yield chunk_id, f"{heading}\n{text}" if heading else text
 
 
-def _chunk_with_article(row: tuple[Any, ...]) -> tuple[Chunk, Article]:
+def chunk_with_article(row: tuple[Any, ...]) -> tuple[Chunk, Article]:
+    """A chunk and its article from one row: (id, ordinal, start, end, sentence spans as JSON
+    text or as a list, heading, tokens, then the article's fields in ``Article``'s order).
+    Both backends store chunks this way."""
     _, ordinal, start, end, sentences, heading, tokens, *article_fields = row
     article = Article(*article_fields)
+    spans = sentences if isinstance(sentences, list) else json.loads(sentences)
     chunk = Chunk(
         article_id=article.id,
         ordinal=ordinal,
         start=start,
         end=end,
         text=article.text[start:end],
-        sentences=tuple(Sentence(a, b) for a, b in json.loads(sentences)),
+        sentences=tuple(Sentence(a, b) for a, b in spans),
         heading=heading,
         tokens=tokens,
     )

@@ -4,7 +4,6 @@ publishes the next (until the publish after that removes its dropped rows)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -16,7 +15,8 @@ import psycopg
 
 from embeddings.index.pg.lexicon import Lexicon
 from embeddings.index.pg.schema import VISIBLE
-from embeddings.models import Article, Chunk, Sentence
+from embeddings.index.store import chunk_with_article
+from embeddings.models import Article, Chunk
 
 _ARTICLE = "a.id, a.title, a.text, a.path, a.content_hash, a.published, a.source, a.url, a.place"
 _CHUNK = 'c.id, c.ordinal, c.start, c."end", c.sentences, c.heading, c.tokens'
@@ -98,7 +98,7 @@ class PostgresSnapshot:
             f"ON a.id = c.article_id AND a.gen_from = c.gen_from WHERE c.id = ANY(%(ids)s) AND {_V}",
             {"ids": ids},
         )
-        return {int(row[0]): _chunk_with_article(row) for row in rows}
+        return {int(row[0]): chunk_with_article(row) for row in rows}
 
     def article(self, article_id: str) -> Article | None:
         rows = self._rows(f"SELECT {_ARTICLE} FROM newsbot_articles a WHERE a.id = %(id)s AND {_A}", {"id": article_id})
@@ -115,20 +115,3 @@ class PostgresSnapshot:
 def _ranked(rows: list[tuple[Any, ...]]) -> list[tuple[int, float]]:
     # An iterative HNSW scan (relaxed order) may return neighbours slightly out of order.
     return sorted(((int(i), float(s)) for i, s in rows), key=lambda pair: (-pair[1], pair[0]))
-
-
-def _chunk_with_article(row: tuple[Any, ...]) -> tuple[Chunk, Article]:
-    _, ordinal, start, end, sentences, heading, tokens, *article_fields = row
-    article = Article(*article_fields)
-    spans = sentences if isinstance(sentences, list) else json.loads(sentences)
-    chunk = Chunk(
-        article_id=article.id,
-        ordinal=ordinal,
-        start=start,
-        end=end,
-        text=article.text[start:end],
-        sentences=tuple(Sentence(a, b) for a, b in spans),
-        heading=heading,
-        tokens=tokens,
-    )
-    return chunk, article
