@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: install run index test lint bench clean
+.PHONY: install run index test lint bench preview clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ lint: install
 # Performance benchmarks (needs ../shared): prints every number with its target; see docs/BENCHMARKS.md.
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+# docs/discord-preview.png: the bot's real answers from the fake Discord, drawn by headless Chromium.
+preview: install
+	$(BIN)/python docs/discord_preview.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
