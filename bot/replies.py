@@ -194,7 +194,7 @@ def timeline_embeds(timeline: Timeline) -> list[list[discord.Embed]]:
         "\n\n".join(lines) or "Nothing in the articles about that.",
         title=md(f"Timeline: {timeline.topic}"),
         colour=INFO,
-        footer=f"{len(lines)} articles, oldest first" if lines else None,
+        footer=f"{len(lines)} article{'s' if len(lines) != 1 else ''}, oldest first" if lines else None,
     )
     return group_embeds(embeds)
 
