@@ -172,6 +172,11 @@ class SQLiteFeedbackStore:
             db = sqlite3.connect(self._path, isolation_level=None, timeout=10)
             try:
                 db.execute("PRAGMA foreign_keys=ON")
+                # Every answer is kept: in WAL mode with synchronous=NORMAL a commit does not wait for
+                # fsync, so a flood of answers does not hold up the worker threads that answer others
+                # (a vote lost to a power cut is acceptable; the file itself stays consistent).
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
                 yield db
             finally:
                 db.close()
