@@ -27,12 +27,8 @@ QUESTION = "Who led the volunteers who repainted the Portmere lighthouse?"
 
 
 @pytest.fixture
-def engine(tmp_path, encoder):
-    from embeddings.engine import Engine
-    from embeddings.settings import EngineSettings
-
-    settings = EngineSettings(_env_file=None, data_dir=tmp_path / "data", seeds_dir=make_seeds(tmp_path / "seeds"))
-    built = Engine(settings, encoder)
+def engine(tmp_path, make_engine):
+    built = make_engine(make_seeds(tmp_path / "seeds"))
     built.refresh()
     return built
 
