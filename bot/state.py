@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from embeddings.errors import NewsbotError
-from embeddings.feedback import FeedbackStore, load_salt, open_feedback_store
+from embeddings.feedback import FeedbackStore, open_feedback_store
 from embeddings.models import Answer
 from embeddings.requests import Reply, Request, fulfil
 
@@ -93,7 +93,14 @@ def _feedback(settings: AppSettings) -> dict:
     """The feedback store and salt; a store that cannot be opened (a full or read-only disk)
     turns feedback off with a warning instead of stopping the bot."""
     try:
-        return {"feedback": open_feedback_store(settings), "feedback_salt": load_salt(settings.data_dir)}
+        store = open_feedback_store(settings)
     except (sqlite3.Error, OSError, NewsbotError) as exc:
         log.warning("feedback buttons are off: the feedback store cannot be opened (%s)", exc)
+        return {"feedback": None, "feedback_salt": b""}
+    try:
+        # The store's own salt: on PostgreSQL, every replica hashes a person the same way.
+        return {"feedback": store, "feedback_salt": store.salt()}
+    except (sqlite3.Error, OSError, NewsbotError) as exc:
+        store.close()
+        log.warning("feedback buttons are off: the feedback salt cannot be read (%s)", exc)
         return {"feedback": None, "feedback_salt": b""}

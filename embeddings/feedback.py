@@ -2,8 +2,9 @@
 and correction, kept behind the ``FeedbackStore`` protocol.
 
 ``open_feedback_store(settings)`` is the factory, keyed by ``NEWSBOT_FEEDBACK_BACKEND``:
-``sqlite`` (the default) keeps ``feedback.sqlite`` in the data folder. Another backend (e.g.
-PostgreSQL) is one new module implementing ``FeedbackStore`` and one more key here.
+``sqlite`` keeps ``feedback.sqlite`` in the data folder, ``postgres`` keeps the tables of
+``embeddings.index.pg.feedback`` in the database of ``NEWSBOT_DATABASE_URL`` (shared by every bot
+replica), and ``auto`` (the default) is ``postgres`` when that URL is set, else ``sqlite``.
 
 People are never stored by their id: the caller passes ``user_hash``, a keyed hash
 (HMAC-SHA256) of the id with a secret salt (``load_salt``), so one person's votes can be told
@@ -99,6 +100,10 @@ class FeedbackStore(Protocol):
         """Delete answers (and their votes) from before ``before``; return how many answers."""
         ...
 
+    def salt(self) -> bytes:
+        """The secret salt ``user_hash`` hashes ids with, the same for every process on this store."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -128,14 +133,19 @@ def load_salt(folder: Path) -> bytes:
 
 
 def open_feedback_store(settings: EngineSettings) -> FeedbackStore:
-    """The store ``settings.feedback_backend`` names, with old rows purged."""
-    if settings.feedback_backend == "sqlite":
-        store: FeedbackStore = SQLiteFeedbackStore(
-            settings.data_dir / "feedback.sqlite", settings.feedback_retention_days
-        )
-    else:  # pragma: no cover - the settings' Literal allows no other value
-        raise NewsbotError(f"Unknown feedback backend {settings.feedback_backend!r}.")
-    return store
+    """The store ``settings.feedback_kind`` names (postgres when ``NEWSBOT_DATABASE_URL`` is set
+    and ``NEWSBOT_FEEDBACK_BACKEND`` is ``auto``), with old rows purged. A database that cannot
+    be reached raises its one-line ``NewsbotError``."""
+    if settings.feedback_kind == "sqlite":
+        return SQLiteFeedbackStore(settings.data_dir / "feedback.sqlite", settings.feedback_retention_days)
+    if settings.database_url is None:
+        raise NewsbotError("NEWSBOT_FEEDBACK_BACKEND=postgres needs NEWSBOT_DATABASE_URL=postgresql://...")
+    from embeddings.index.pg.connection import Database  # psycopg is loaded only by who uses it
+    from embeddings.index.pg.feedback import PostgresFeedbackStore
+
+    # Feedback is a few small statements per answer: two connections are plenty.
+    database = Database(settings.database_url.get_secret_value(), settings.database_timeout, pool_size=2)
+    return PostgresFeedbackStore(database, settings.feedback_retention_days)
 
 
 _SCHEMA = """
@@ -250,6 +260,9 @@ class SQLiteFeedbackStore:
     def purge(self, before: datetime) -> int:
         with self._connected() as db:
             return db.execute("DELETE FROM answers WHERE at < ?", (before.isoformat(),)).rowcount
+
+    def salt(self) -> bytes:
+        return load_salt(self._path.parent)
 
     def close(self) -> None:
         pass  # nothing stays open between calls

@@ -19,7 +19,7 @@ EncoderBackend = Literal["auto", "onnx-int8", "onnx", "torch"]
 SearchBackendKind = Literal["local", "postgres"]  # see embeddings.index.factory
 AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
 AnswerEvidenceKind = Literal["lexical", "semantic"]  # see embeddings.answer.answering
-FeedbackBackendKind = Literal["sqlite"]  # see embeddings.feedback
+FeedbackBackendKind = Literal["auto", "sqlite", "postgres"]  # see embeddings.feedback
 
 
 class EngineSettings(BaseSettings):
@@ -46,7 +46,7 @@ class EngineSettings(BaseSettings):
     # Lexical by default: the semantic scorer encodes candidate sentences per question, which
     # measured ~9x slower answers on a 2-core AVX2 machine (docs/EVALUATION.md).
     answer_evidence: AnswerEvidenceKind = Field("lexical", description="How evidence sentences are scored.")
-    feedback_backend: FeedbackBackendKind = Field("sqlite", description="Where answers' 👍/👎 feedback is kept.")
+    feedback_backend: FeedbackBackendKind = Field("auto", description="Where answers' 👍/👎 feedback is kept.")
     feedback_retention_days: int = Field(365, ge=1, le=3650, description="Feedback older than this is deleted.")
     # PostgreSQL + pgvector (embeddings.index.pg): a URL selects it, unset keeps the local files.
     database_url: SecretStr | None = Field(None, description="postgresql://... ; selects the postgres backend.")
@@ -57,6 +57,14 @@ class EngineSettings(BaseSettings):
     def backend_kind(self) -> SearchBackendKind:
         """The backend to use: postgres when a database URL is set, else ``search_backend``."""
         return "postgres" if self.database_url is not None else self.search_backend
+
+    @property
+    def feedback_kind(self) -> Literal["sqlite", "postgres"]:
+        """Where feedback is kept: ``feedback_backend``, where ``auto`` is postgres when a database
+        URL is set (every bot replica shares it), else sqlite in the data folder."""
+        if self.feedback_backend == "auto":
+            return "postgres" if self.database_url is not None else "sqlite"
+        return self.feedback_backend
 
     @property
     def model_cache(self) -> Path:

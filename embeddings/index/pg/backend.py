@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import psycopg
 import psycopg_pool
 
 from embeddings.errors import IndexBusyError, IndexMissingError, IndexUnavailableError
-from embeddings.index.pg.connection import Database, faults
+from embeddings.index.pg.connection import Database, Pooled, faults
 from embeddings.index.pg.lexicon import Lexicon
 from embeddings.index.pg.schema import LOCK_KEY, ensure_schema, missing_vector
 from embeddings.index.pg.snapshot import PostgresSnapshot
@@ -33,8 +32,7 @@ class PostgresBackend:
         self.database = database
         self.dimension = dimension
         self.ef_search = ef_search
-        self._pool: psycopg_pool.ConnectionPool | None = None
-        self._pool_lock = threading.Lock()
+        self._pooled = Pooled(database)
 
     @property
     def location(self) -> str:
@@ -98,30 +96,16 @@ class PostgresBackend:
             )
 
     def pool(self) -> psycopg_pool.ConnectionPool:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = self.database.pool()
-            return self._pool
+        return self._pooled.pool()
 
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection (autocommit, with the read timeout). When the database fails
-        (IndexUnavailableError), the pool is dropped: the next call starts a new one, whose
-        first connection says at once whether the database is back, instead of waiting out
-        the old pool's reconnection back-off."""
-        try:
-            with faults(self.location), self.pool().connection() as conn:
-                yield conn
-        except IndexUnavailableError:
-            self.close()
-            raise
+    def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """A pooled connection (autocommit, with the read timeout); a fault drops the pool
+        (``connection.Pooled``)."""
+        return self._pooled.connection()
 
     def close(self) -> None:
         """Close the readers' pool (it is opened again on the next read)."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close(timeout=1.0)
+        self._pooled.close()
 
     def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of ``query``; [] when the tables do not exist yet (nothing was ever indexed)."""

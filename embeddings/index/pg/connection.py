@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,42 @@ class Database:
             "keepalives_interval": 10,
             "keepalives_count": 3,
         }
+
+
+class Pooled:
+    """``database``'s readers' pool, opened on first use. When the database fails
+    (IndexUnavailableError), the pool is dropped: the next call starts a new one, whose first
+    connection says at once whether the database is back, instead of waiting out the old
+    pool's reconnection back-off. Shared by the search backend and the feedback store."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._pool: psycopg_pool.ConnectionPool | None = None
+        self._lock = threading.Lock()
+
+    def pool(self) -> psycopg_pool.ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = self.database.pool()
+            return self._pool
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection (autocommit, with the read timeout); faults become
+        IndexUnavailableError and drop the pool."""
+        try:
+            with faults(self.database.location), self.pool().connection() as conn:
+                yield conn
+        except IndexUnavailableError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the pool (it is opened again on the next call)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close(timeout=1.0)
 
 
 @contextlib.contextmanager
