@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -52,8 +54,11 @@ def test_every_answer_carries_feedback_buttons_and_links_to_its_sources(news_eng
     play(news_engine, scenario)
 
 
-def test_votes_of_two_people_are_stored_with_a_reason_and_survive_a_restart(news_engine, tmp_path):
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_votes_of_two_people_are_stored_with_a_reason_and_survive_a_restart(news_engine, tmp_path, store, request):
     state: dict = {}
+    # On PostgreSQL (NEWSBOT_DATABASE_URL set) the feedback goes to the database, not the data folder.
+    where = {"database_url": request.getfixturevalue("pg_url")} if store == "postgres" else {}
 
     async def first_run(d: Discord) -> None:
         reply = await answer_to(d, await d.server.post(d.alice, d.newsdesk, QUESTION))
@@ -76,17 +81,18 @@ def test_votes_of_two_people_are_stored_with_a_reason_and_survive_a_restart(news
         fields = {f["name"]: f["value"] for f in status.original["embeds"][0]["fields"]}
         assert fields["Feedback"].startswith("👍 1 · 👎 2 (1 with a reason)")
 
-    play(news_engine, first_run)
+    before = _votes_in_sqlite(news_engine.settings.data_dir)
+    play(news_engine, first_run, **where)
 
-    db = news_engine.settings.data_dir / "feedback.sqlite"
-    with sqlite3.connect(db) as con:
-        hashes = [row[0] for row in con.execute("SELECT user_hash FROM votes")]
+    hashes = _user_hashes(store, news_engine.settings.data_dir, where)
     assert len(set(hashes)) == 3 and all(len(h) == 32 for h in hashes)
+    assert _votes_in_sqlite(news_engine.settings.data_dir) == before + (3 if store == "sqlite" else 0)
 
     out = tmp_path / "feedback.jsonl"
     env = {
         "NEWSBOT_DATA_DIR": str(news_engine.settings.data_dir),
         "NEWSBOT_SEEDS_DIR": str(news_engine.settings.seeds_dir),
+        "NEWSBOT_DATABASE_URL": where.get("database_url"),  # unset (None) for SQLite
     }
     result = CliRunner().invoke(app, ["feedback", "--export", str(out)], env=env)
     assert result.exit_code == 0, result.output
@@ -98,6 +104,22 @@ def test_votes_of_two_people_are_stored_with_a_reason_and_survive_a_restart(news
     assert explained["cited"] == ["marathon-2024"] and explained["guild_id"] and explained["channel_id"]
     raw = out.read_text(encoding="utf-8")
     assert state["people"] and not any(str(person) in raw for person in state["people"])  # hashes only
+
+
+def _votes_in_sqlite(data_dir) -> int:
+    path = data_dir / "feedback.sqlite"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as con:
+        return int(con.execute("SELECT count(*) FROM votes").fetchone()[0])
+
+
+def _user_hashes(store: str, data_dir, where: dict) -> list[str]:
+    if store == "sqlite":
+        with sqlite3.connect(data_dir / "feedback.sqlite") as con:
+            return [row[0] for row in con.execute("SELECT user_hash FROM votes")]
+    with psycopg.connect(where["database_url"]) as con:
+        return [row[0] for row in con.execute("SELECT user_hash FROM newsbot_feedback_votes")]
 
 
 def _inputs(modal: dict, reason: str, right: str):

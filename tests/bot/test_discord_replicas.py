@@ -1,6 +1,7 @@
 """Two bot processes (shards 0 and 1 of 2), one fake Discord, one real PostgreSQL: each shard
 answers what Discord sends it (the server's events to the shard that has the server, direct
-messages to shard 0), and a /reload run through one is served by the other, with its record."""
+messages to shard 0), a /reload run through one is served by the other, with its record, and a
+👍 clicked on one is counted in the other's /status (feedback lives in the database too)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def serve(server: FakeDiscord, url: str, seeds: Path, shards: str, cwd: Path) ->
         "DISCORD_API_BASE_URL": server.api_base,
         "DISCORD_GATEWAY_URL": server.gateway_url,
         "NEWSBOT_DATABASE_URL": url,
+        "NEWSBOT_DATA_DIR": str(cwd / f"data-{shards}"),  # nothing shared through files, as on two machines
         "NEWSBOT_SEEDS_DIR": str(seeds),
         "NEWSBOT_GUILD_IDS": str(world.guild_id),
         "NEWSBOT_ADMIN_ROLE_IDS": str(world.roles["news-admins"].id),
@@ -50,6 +52,15 @@ def serve(server: FakeDiscord, url: str, seeds: Path, shards: str, cwd: Path) ->
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def vote_button(message: dict, vote: str) -> str:
+    ids = [c["custom_id"] for row in message["components"] for c in row["components"] if "custom_id" in c]
+    return next(i for i in ids if i.startswith(f"newsbot:vote:{vote}:"))
+
+
+def feedback_field(message: dict) -> str:
+    return next(f["value"] for f in message["embeds"][0]["fields"] if f["name"] == "Feedback")
 
 
 async def answered(server: FakeDiscord, ix) -> str:
@@ -95,6 +106,13 @@ def test_two_shards_on_one_database_both_answer_and_a_reload_on_one_reaches_the_
                 pytest.fail("shard 0 never served the reloaded index")
             status = await server.slash_dm(w.users["dave"], "status")
             assert "1 added" in await answered(server, status)  # the reload record is shared too
+
+            up = await server.click(w.users["bob"], in_server.original, vote_button(in_server.original, "up"))
+            await server.wait_for(lambda: up.original, timeout=60)  # shard 1 said thanks: stored
+            assert up.original["content"].startswith("Thanks")
+            status = await server.slash_dm(w.users["dave"], "status")  # shard 0 counts it
+            await answered(server, status)
+            assert feedback_field(status.original).startswith("👍 1 · 👎 0")
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
