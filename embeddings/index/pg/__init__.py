@@ -7,7 +7,9 @@ any number of machines. ``NEWSBOT_DATABASE_URL`` selects it (see ``embeddings.in
 - ``lexicon``: BM25 as pgvector ``sparsevec`` (the document side's weights, the query side's idf)
   and the ``TermAnalyzer`` of a generation;
 - ``snapshot``: one generation for reading; ``writer``: the next one, in one transaction;
-- ``backend``: ``PostgresBackend``, the ``SearchBackend`` tying them together.
+- ``backend``: ``PostgresBackend``, the ``SearchBackend`` tying them together;
+- ``feedback``: ``PostgresFeedbackStore``, the bot's feedback in the same database (chosen by
+  ``embeddings.feedback.open_feedback_store``).
 """
 
 from embeddings.index.pg.backend import PostgresBackend
