@@ -4,11 +4,36 @@ that asks for ``pg_url`` gets a database of its own."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Stops the server if the test run dies without its teardown (SIGKILL, a CI timeout's SIGTERM):
+# a process of its own session waits for the run to end, then shuts down a postmaster still
+# running on the run's folder (SIGQUIT: immediate shutdown) and deletes the folder.
+_WATCHDOG = """
+import os, shutil, signal, sys
+import psutil
+run, pgdata = int(sys.argv[1]), sys.argv[2]
+try:
+    psutil.Process(run).wait()
+except psutil.NoSuchProcess:
+    pass
+try:
+    with open(os.path.join(pgdata, "postmaster.pid")) as pid_file:
+        postmaster = psutil.Process(int(pid_file.readline()))
+    if postmaster.name() == "postgres":
+        postmaster.send_signal(signal.SIGQUIT)
+        postmaster.wait(30)
+except (OSError, ValueError, psutil.Error):
+    pass  # stopped by the run's own teardown (the folder is gone), or already stopped
+shutil.rmtree(pgdata, ignore_errors=True)
+"""
 
 
 class TestDatabaseServer:
@@ -22,6 +47,13 @@ class TestDatabaseServer:
 
         self.folder = folder
         self.server = pgserver.get_server(folder, cleanup_mode="delete")
+        self.watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def url(self, database: str = "postgres") -> str:
         return self.server.get_uri(database)

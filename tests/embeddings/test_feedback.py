@@ -57,12 +57,14 @@ def test_votes_are_kept_once_per_person_and_answer_and_a_reason_only_on_a_thumbs
     assert (kept.cited, kept.at, kept.guild_id, kept.channel_id) == (("marathon-2024",), NOW, 1, 2)
     assert kept.answer == record().answer and kept.standalone_question == record().question
     assert store.answer("0" * 16) is None
+    refusal = store.answer(store.remember(AnswerRecord("Hi?", "(not found)", (), None, None, NOW)))  # outside Discord
+    assert (refusal.cited, refusal.guild_id, refusal.channel_id) == ((), None, None)
     assert store.vote(answer_id, "a" * 32, "down", NOW) and store.vote(answer_id, "a" * 32, "up", NOW)  # changed
     assert not store.explain(answer_id, "a" * 32, "wrong", "x")  # an up vote has no reason
     assert store.vote(answer_id, "b" * 32, "down", NOW) and store.explain(answer_id, "b" * 32, "wrong person", "Ann")
     assert not store.vote("0" * 16, "a" * 32, "up", NOW)  # no such answer
     counts = store.counts()
-    assert (counts.answers, counts.up, counts.down, counts.explained) == (1, 1, 1, 1)
+    assert (counts.answers, counts.up, counts.down, counts.explained) == (2, 1, 1, 1)
     rows = [row_to_dict(r) for r in store.rows()]
     assert {r["vote"] for r in rows} == {"up", "down"} and rows[-1]["correction"] == "Ann"
     again = open_store()  # reopened: still there
