@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shutil
 import time
@@ -30,18 +28,12 @@ from embeddings.settings import EngineSettings
 from embeddings.timing import recording
 
 from .ingest import folder_mb
+from .machine import machine
 from .probe import percentiles
 from .realdata import load_real
 from .scaled import build_scaled, original_id
 
 ROOT = Path("data/bench")
-
-
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def _database_mb(backend: PostgresBackend) -> dict[str, float]:
@@ -72,6 +64,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--no-bulk", action="store_true", help="copy in row by row into the existing indexes (the update path)"
+    )
+    parser.add_argument("--ingest-only", action="store_true", help="measure the copy and the disk, not the queries")
     args = parser.parse_args()
     cache = (ROOT / "models").resolve()
     encoder = load_encoder(EngineSettings(_env_file=None, model_cache_dir=cache))
@@ -96,8 +92,21 @@ def main() -> None:
 def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
     pg = PostgresBackend(Database(url, timeout=60.0), encoder.dimension)
     started = time.perf_counter()
-    stored = migrate(LocalBackend(local_dir), pg)
+    stored = migrate(LocalBackend(local_dir), pg, bulk=not args.no_bulk)
     ingest_s = time.perf_counter() - started
+    ingest = {
+        "machine": machine(),
+        "chunks": stored["chunks"],
+        "articles": stored["articles"],
+        "postgres_ingest_path": "row by row" if args.no_bulk else "bulk (indexes built after the rows)",
+        "postgres_ingest_s": round(ingest_s, 1),
+        "postgres_ingest_chunks_per_s": round(stored["chunks"] / ingest_s, 1),
+        "postgres_disk": _database_mb(pg),
+    }
+    print(json.dumps(ingest), flush=True)
+    if args.ingest_only:
+        pg.close()
+        return ingest
     settings = EngineSettings(_env_file=None, data_dir=local_dir, model_cache_dir=(ROOT / "models").resolve())
     engines = {"local": Engine(settings, encoder), "postgres": Engine(settings, encoder, backend=pg)}
     for engine in engines.values():
@@ -121,14 +130,8 @@ def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
         for name, rows in timings.items()
     }
     return {
-        "cpu": _cpu(),
-        "cores": os.cpu_count(),
-        "chunks": stored["chunks"],
-        "articles": stored["articles"],
+        **ingest,
         "queries": len(questions),
-        "postgres_ingest_s": round(ingest_s, 1),
-        "postgres_ingest_chunks_per_s": round(stored["chunks"] / ingest_s, 1),
-        "postgres_disk": _database_mb(pg),
         "local_disk_mb": folder_mb(engines["local"].backend.open_snapshot().path),
         "search_ms": stats,
         "top5_agreement": round(sum(overlap) / len(overlap), 3),

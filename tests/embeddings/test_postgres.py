@@ -20,7 +20,9 @@ from embeddings.errors import IndexUnavailableError
 from embeddings.index.local import LocalBackend
 from embeddings.index.pg import PostgresBackend
 from embeddings.index.pg.connection import Database
-from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.index.pg.migrate import migrate
+from embeddings.index.pg.schema import SEARCH_INDEXES
+from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.ingest.corpus import read_corpus
 
 from ..conftest import update_folder
@@ -151,3 +153,54 @@ def test_a_database_without_pgvector_says_what_to_install(tmp_path, seeds, pg_ur
         engine.refresh()
     with pytest.raises(IndexUnavailableError, match="lacks the pgvector extension"):
         engine.load()
+
+
+def search_indexes(backend: PostgresBackend) -> set[str]:
+    with backend.connection() as conn:
+        rows = conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'newsbot_chunks'").fetchall()
+    return {str(name) for (name,) in rows} & set(SEARCH_INDEXES)
+
+
+def test_a_first_migration_loads_in_bulk_and_answers_like_one_copied_row_by_row(
+    tmp_path, seeds, postgres_server, encoder, request
+):
+    data = tmp_path / "data"
+    update_folder(data, read_corpus(seeds), encoder, ChunkingConfig())
+    bulk = pg_backend(postgres_server.url(postgres_server.new_database()), encoder, request)
+    rows = pg_backend(postgres_server.url(postgres_server.new_database()), encoder, request)
+    migrate(LocalBackend(data), bulk)  # an empty database: indexes built after the rows
+    migrate(LocalBackend(data), rows, bulk=False)  # into the indexes row by row
+    assert search_indexes(bulk) == search_indexes(rows) == set(SEARCH_INDEXES)
+    with bulk.connection() as conn:  # the rebuilt HNSW index is the one dense search uses
+        conn.execute("SET enable_seqscan = off")
+        plan = conn.execute(
+            "EXPLAIN SELECT id FROM newsbot_chunks ORDER BY embedding <#> %s::vector LIMIT 5",
+            ("[" + ",".join(["0.05"] * encoder.dimension) + "]",),
+        ).fetchall()
+    assert "newsbot_chunks_embedding" in " ".join(str(r[0]) for r in plan)
+    engines = [engine_on(b, seeds, tmp_path, encoder) for b in (bulk, rows)]
+    for query in ["harbour bridge tolls", "when do the secretaries meet", "marathon winner"]:
+        hits = [[(h.article.id, h.chunk.ordinal, round(h.score, 4)) for h in e.search(query, 5)] for e in engines]
+        assert hits[0] == hits[1], query
+    # The next run is an update of a table that has rows: it keeps the indexes and adds to them.
+    (seeds / "ferry.txt").write_text("Ferry strike ends\n\nThe ferry workers of Portmere ended their strike.")
+    assert engines[0].refresh().added == ("ferry",)
+    assert search_indexes(bulk) == set(SEARCH_INDEXES)
+    assert engines[0].search("ferry workers strike", 1)[0].article.id == "ferry"
+
+
+def test_a_bulk_load_that_dies_before_publishing_leaves_the_indexes_as_they_were(seeds, pg_url, encoder, request):
+    backend = pg_backend(pg_url, encoder, request)
+    with backend.writer() as writer:  # an empty generation: the schema exists, the table is empty
+        assert writer.bulk
+        writer.publish({"model": encoder.name})
+    article = read_corpus(seeds).articles[0]
+    chunks = chunk_article(article, encoder, ChunkingConfig())
+    with pytest.raises(RuntimeError, match="died"), backend.writer() as writer:
+        assert writer.bulk
+        writer.add_article(article, chunks, encoder.encode([c.embed_text for c in chunks]))
+        writer._flush()  # the rows are in, the indexes dropped: then the writer dies
+        assert search_indexes(backend) == set(SEARCH_INDEXES)  # other sessions still see them
+        raise RuntimeError("died")
+    assert search_indexes(backend) == set(SEARCH_INDEXES)
+    assert backend.live_manifest()["chunks"] == 0

@@ -59,9 +59,10 @@ class PostgresBackend:
         return PostgresSnapshot(self.connection, self.location, int(generation), manifest, lexicon, self.ef_search)
 
     @contextlib.contextmanager
-    def writer(self, *, rebuild: bool = False) -> Iterator[PostgresGenerationWriter]:
+    def writer(self, *, rebuild: bool = False, bulk: bool = True) -> Iterator[PostgresGenerationWriter]:
         """The advisory lock and the next generation, in one transaction: committed by
-        ``publish``, rolled back otherwise (also when the process dies)."""
+        ``publish``, rolled back otherwise (also when the process dies). Into an empty chunk
+        table it loads in bulk (search indexes built after the rows) unless ``bulk`` is False."""
         conn = self.database.connect()
         try:
             with faults(self.location):
@@ -75,6 +76,8 @@ class PostgresBackend:
             writer = PostgresGenerationWriter(conn, self.location, generation, None if rebuild else previous, previous)
             if rebuild and previous is not None:
                 writer.drop_everything()
+            if bulk:
+                writer.start_bulk_if_empty()
             yield writer
         finally:
             with contextlib.suppress(psycopg.Error):

@@ -21,11 +21,17 @@ _KEPT = {*expected_manifest("", 0, ChunkingConfig()), "encoder"}  # what describ
 
 
 def migrate(
-    source: LocalBackend, target: PostgresBackend, progress: Callable[[int], None] | None = None
+    source: LocalBackend,
+    target: PostgresBackend,
+    progress: Callable[[int], None] | None = None,
+    *,
+    bulk: bool = True,
 ) -> dict[str, Any]:
     """Copy the live generation of ``source`` into ``target`` as its new live generation
-    (replacing whatever it held); returns the stored manifest. IndexMissingError when
-    ``source`` has no index, IndexBusyError when the database is being written."""
+    (replacing whatever it held); returns the stored manifest. Into an empty database the rows
+    go in first and the search indexes are built afterwards (``bulk=False``: row by row into
+    the indexes, as an update does). IndexMissingError when ``source`` has no index,
+    IndexBusyError when the database is being written."""
     snapshot = source.open_snapshot()
     try:
         ids, vectors = snapshot.vectors.contents()
@@ -35,7 +41,7 @@ def migrate(
             for chunk_id, (chunk, _) in snapshot.store.chunks(ids[start : start + _BATCH]).items():
                 chunks[chunk.article_id].append((chunk, row_of[chunk_id]))
         manifest = {k: v for k, v in snapshot.manifest.items() if k in _KEPT}
-        with target.writer(rebuild=True) as writer:
+        with target.writer(rebuild=True, bulk=bulk) as writer:
             for article in snapshot.store.articles(with_text=True):
                 _add(writer, article, sorted(chunks.get(article.id, []), key=lambda p: p[0].ordinal), vectors)
                 if progress:

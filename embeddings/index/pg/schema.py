@@ -49,10 +49,21 @@ def _tables(dimension: int) -> list[str]:
         "CREATE INDEX IF NOT EXISTS newsbot_chunks_article ON newsbot_chunks (article_id, gen_from)",
         "CREATE INDEX IF NOT EXISTS newsbot_chunks_gen_to ON newsbot_chunks (gen_to) WHERE gen_to IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS newsbot_chunks_gen_from ON newsbot_chunks (gen_from)",
-        "CREATE INDEX IF NOT EXISTS newsbot_chunks_term_ids ON newsbot_chunks USING gin (term_ids)",
-        # Inner product on unit vectors is cosine; m and ef_construction are pgvector's defaults.
-        "CREATE INDEX IF NOT EXISTS newsbot_chunks_embedding ON newsbot_chunks USING hnsw (embedding vector_ip_ops)",
+        *SEARCH_INDEXES.values(),
     ]
+
+
+# The two indexes a bulk load drops and builds again afterwards (``writer``): they are the slow
+# ones to keep up row by row. Inner product on unit vectors is cosine; m and ef_construction are
+# pgvector's defaults.
+SEARCH_INDEXES = {
+    "newsbot_chunks_term_ids": (
+        "CREATE INDEX IF NOT EXISTS newsbot_chunks_term_ids ON newsbot_chunks USING gin (term_ids)"
+    ),
+    "newsbot_chunks_embedding": (
+        "CREATE INDEX IF NOT EXISTS newsbot_chunks_embedding ON newsbot_chunks USING hnsw (embedding vector_ip_ops)"
+    ),
+}
 
 
 def ensure_schema(conn: psycopg.Connection, dimension: int, location: str) -> None:

@@ -7,6 +7,13 @@ chunks and the generation's document frequencies in the database, stores the man
 ``newsbot_live`` at the new generation (one statement), removes what neither it nor the previous
 generation sees, and commits. Until that commit nobody sees anything of it; if the process dies
 first (even by kill -9), the server rolls it all back and releases the lock.
+
+Into an empty chunk table (a fresh database, the first migration) the writer loads in bulk:
+it drops the HNSW and GIN indexes in its transaction, copies every row in, weighs them, and
+builds both indexes again before the switch, with enough ``maintenance_work_mem`` for the HNSW
+graph (pgvector builds it in memory, in parallel). Keeping an HNSW index up row by row costs
+far more than building it once. The drop is part of the transaction, so a killed bulk load
+leaves the indexes as they were; readers cannot see an empty table's missing rows anyway.
 """
 
 from __future__ import annotations
@@ -22,13 +29,19 @@ import psycopg
 from embeddings.index.lexical import TermSplitter
 from embeddings.index.pg.connection import faults
 from embeddings.index.pg.lexicon import K1, WEIGHTS_SQL, B, Lexicon, TermCounts, count_terms
-from embeddings.index.pg.schema import VISIBLE
+from embeddings.index.pg.schema import SEARCH_INDEXES, VISIBLE
 from embeddings.index.pg.snapshot import vector_literal
 from embeddings.models import Article, Chunk
 
 _BATCH = 2_000  # chunks per COPY
 _ARTICLE_COLUMNS = "id, gen_from, title, text, path, content_hash, published, source, url, place"
 _CHUNK_COLUMNS = 'article_id, gen_from, ordinal, start, "end", sentences, heading, tokens, embedding, term_ids, tfs, dl'
+# The HNSW build's memory per chunk: pgvector's rule of thumb is 1.3 x the vector's size; 1.5 x
+# leaves room for the upper layers. Capped so that a huge load spills to disk rather than
+# asking the server for more than it may have.
+_BUILD_BYTES_PER_DIMENSION = 4 * 1.5
+_BUILD_MEMORY_MIN = 64 * 2**20
+_BUILD_MEMORY_MAX = 8 * 2**30
 
 
 class PostgresGenerationWriter:
@@ -50,6 +63,17 @@ class PostgresGenerationWriter:
         self._chunks: list[tuple[Any, ...]] = []
         self._term_ids: dict[str, int] | None = None
         self._split = TermSplitter()
+        self.bulk = False
+
+    def start_bulk_if_empty(self) -> bool:
+        """Drop the search indexes for a bulk load when the chunk table holds no row at all (they
+        are built again by ``publish``); returns whether it did."""
+        if self._execute("SELECT EXISTS (SELECT 1 FROM newsbot_chunks)", {})[0][0]:
+            return False
+        for name in SEARCH_INDEXES:
+            self._execute(f"DROP INDEX IF EXISTS {name}", {})
+        self.bulk = True
+        return True
 
     def article_hashes(self) -> dict[str, str]:
         if self._hashes is None:
@@ -103,6 +127,8 @@ class PostgresGenerationWriter:
         self._execute(WEIGHTS_SQL, {**g, "avgdl": avgdl})
         articles = self._count("newsbot_articles")
         chunks = self._count("newsbot_chunks")
+        if self.bulk:
+            self._build_indexes(chunks)
         stored = {
             **manifest,
             "articles": articles,
@@ -165,6 +191,17 @@ class PostgresGenerationWriter:
                         copy.write_row(row)
         self._articles.clear()
         self._chunks.clear()
+
+    def _build_indexes(self, chunks: int) -> None:
+        dimension = self._execute(
+            "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'newsbot_chunks'::regclass AND attname = 'embedding'",
+            {},
+        )[0][0]
+        memory = chunks * (int(dimension) * _BUILD_BYTES_PER_DIMENSION + 8)
+        memory = int(min(max(memory, _BUILD_MEMORY_MIN), _BUILD_MEMORY_MAX)) // 2**20
+        self._execute(f"SET LOCAL maintenance_work_mem = '{memory}MB'", {})
+        for statement in SEARCH_INDEXES.values():
+            self._execute(statement, {})
 
     def _avgdl(self) -> float:
         """The base generation's average chunk length when building on one (so that its chunks'
