@@ -30,6 +30,11 @@ from embeddings.requests import fulfil, parse_request
 from embeddings.settings import RetrievalMode
 
 from . import render
+from .cli_context import AsJson
+from .cli_context import engine_of as _engine
+from .cli_context import settings_of as _settings
+from .cli_eval import evaluate, evaluate_news
+from .cli_feedback import feedback_command
 from .settings import AppSettings
 
 app = typer.Typer(
@@ -40,10 +45,6 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 log = logging.getLogger("newsbot")
-
-# typer turns the engine's own Literal into the option's choices: one type, no CLI twin of it.
-Mode = Annotated[RetrievalMode, typer.Option("--mode", help="How to search: BM25 and dense fused, or one alone.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def main() -> None:
@@ -81,28 +82,12 @@ def _fail(message: str) -> None:
 @app.callback()
 def _setup(ctx: typer.Context) -> None:
     settings = AppSettings()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
-    )
-    logging.getLogger("bm25s").setLevel(max(logging.INFO, logging.getLogger().level))
+    handler = RichHandler(console=err, show_path=False, show_time=False)
+    # The level on the handler too: a library that sets its own logger's level when it is
+    # imported (bm25s: DEBUG, after this runs) would otherwise print its debug lines through it.
+    handler.setLevel(settings.log_level)
+    logging.basicConfig(level=settings.log_level, format="%(message)s", handlers=[handler])
     ctx.obj = {"settings": settings}
-
-
-def _settings(ctx: typer.Context) -> AppSettings:
-    return ctx.obj["settings"]
-
-
-def _engine(ctx: typer.Context):
-    """The engine with its model, built once per process."""
-    if "engine" not in ctx.obj:
-        from embeddings.encoders import load_encoder
-        from embeddings.engine import Engine
-
-        settings = _settings(ctx)
-        ctx.obj["engine"] = Engine(settings, load_encoder(settings))
-    return ctx.obj["engine"]
 
 
 class _SpeedColumn(ProgressColumn):
@@ -357,141 +342,7 @@ def status(ctx: typer.Context, as_json: AsJson = False) -> None:
         typer.echo("\n".join(f"{key:18} {value}" for key, value in info.items()))
 
 
-@app.command("eval")
-def evaluate(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="SQuAD v1.1-format JSON (or .zip).")],
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
-    mode: Mode = "hybrid",
-    holdout: Annotated[
-        int,
-        typer.Option(
-            min=0, help="Leave every Nth article out of the index; its questions must be refused (0: keep all)."
-        ),
-    ] = 5,
-    as_json: AsJson = False,
-) -> None:
-    """Measure retrieval and answers on SQuAD-format data, in a temporary index."""
-    from embeddings.evaluation import load_squad, run_evaluation
-
-    engine = _engine(ctx)
-    result = run_evaluation(load_squad(file, limit=limit), engine.settings, engine.encoder, mode=mode, holdout=holdout)
-    result = {"file": str(file), **result}
-    if as_json:
-        typer.echo(render.dumps(result))
-    else:
-        typer.echo("\n".join(f"{key:22} {_fmt(value)}" for key, value in result.items()))
-
-
-def _fmt(value) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-@app.command("eval-news")
-def evaluate_news(
-    ctx: typer.Context,
-    questions: Annotated[Path, typer.Argument(help="Folder of natural-question files (*.jsonl).")] = Path(
-        "benchmarks/questions"
-    ),
-    corpus: Annotated[Path, typer.Option(help="The Wikinews JSONL corpus.")] = Path(
-        "../shared/corpus/wikinews-en.jsonl"
-    ),
-    cache_dir: Annotated[Path, typer.Option(help="Where the whole-corpus index is kept for reruns.")] = Path(
-        "data/natural-eval"
-    ),
-    setting: Annotated[
-        list[str] | None, typer.Option("--setting", help="whole, small or heldout (repeatable; default: all).")
-    ] = None,
-    small_sizes: Annotated[str, typer.Option(help="Other articles per small corpus, comma-separated.")] = "5,50",
-    seed: Annotated[int, typer.Option(help="Seed of the small corpora's random articles.")] = 0,
-    as_json: AsJson = False,
-) -> None:
-    """Measure answers on natural questions about the Wikinews corpus: the whole corpus, small
-    corpora and held-out articles (see docs/EVALUATION.md, "Natural questions")."""
-    from embeddings.natural.corpora import read_corpus_file
-    from embeddings.natural.questions import load_questions
-    from embeddings.natural.runner import SETTINGS, run_natural
-
-    which = tuple(setting or SETTINGS)
-    if bad := [s for s in which if s not in SETTINGS]:
-        raise typer.BadParameter(f"unknown setting {', '.join(bad)} (one of {', '.join(SETTINGS)})")
-    sizes = tuple(int(n) for n in small_sizes.split(",") if n.strip())
-    articles, digest = read_corpus_file(corpus)
-    asked = load_questions(questions, {a.id for a in articles.articles})
-    engine = _engine(ctx)
-    result = run_natural(
-        asked,
-        articles,
-        digest,
-        engine.settings,
-        engine.encoder,
-        cache_dir=cache_dir,
-        which=which,
-        sizes=sizes,
-        seed=seed,
-    )
-    result = {"questions_dir": str(questions), "corpus": str(corpus), **result}
-    typer.echo(render.dumps(result) if as_json else _natural_table(result))
-
-
-def _natural_table(result: dict) -> str:
-    """One column per setting and split, one row per score."""
-    facts = [f"{key:22} {value}" for key, value in result.items() if not isinstance(value, dict)]
-    columns = [
-        (f"{name}/{split}", scores) for name, v in result.items() if isinstance(v, dict) for split, scores in v.items()
-    ]
-    if not columns:
-        return "\n".join(facts)
-    header = f"{'':28}" + "".join(f"{name:>16}" for name, _ in columns)
-    rows = [f"{key:28}" + "".join(f"{_fmt(s[key]):>16}" for _, s in columns) for key in columns[0][1]]
-    return "\n".join([*facts, "", header, *rows])
-
-
-@app.command("feedback")
-def feedback_command(
-    ctx: typer.Context,
-    export: Annotated[Path | None, typer.Option("--export", help="Write every vote as JSONL to FILE.")] = None,
-    regressions: Annotated[
-        Path | None, typer.Option("--regressions", help="Write the 👎-with-correction rows as questions (JSONL).")
-    ] = None,
-    check: Annotated[
-        bool, typer.Option("--check", help="Ask those questions again; exit 1 if any still fails.")
-    ] = False,
-) -> None:
-    """Feedback from the Discord buttons: counts, an export, and the corrected answers as regression questions."""
-    from embeddings.feedback import open_feedback_store, passes, regression_questions, row_to_dict
-
-    store = open_feedback_store(_settings(ctx))
-    try:
-        rows = list(store.rows())
-        counts = store.counts()
-    finally:
-        store.close()
-    if export is not None:
-        _write_jsonl(export, (row_to_dict(r) for r in rows))
-    questions = regression_questions(rows)
-    if regressions is not None:
-        _write_jsonl(
-            regressions, ({"question": q.question, "expected": q.expected, "answer_id": q.answer_id} for q in questions)
-        )
-    typer.echo(
-        f"{counts.answers} answers kept, {counts.up} 👍, {counts.down} 👎 ({counts.explained} with a reason), "
-        f"{len(questions)} corrections"
-    )
-    if check:
-        engine = _engine(ctx)
-        failed = [q for q in questions if not passes(q.expected, render.answer_text(engine.answer(q.question)))]
-        for q in failed:
-            typer.echo(f"still wrong: {q.question!r} (expected {q.expected!r})")
-        typer.echo(f"{len(questions) - len(failed)}/{len(questions)} corrected questions now answered right")
-        if failed:
-            sys.exit(1)
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    """Write ``rows`` as JSON lines, atomically (a temporary file renamed into place)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+# Registered here, in this order, so that `newsbot --help` lists them as it always has.
+app.command("eval")(evaluate)
+app.command("eval-news")(evaluate_news)
+app.command("feedback")(feedback_command)

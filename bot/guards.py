@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
+from typing import Protocol
 
 import discord
 from discord.ext import commands
@@ -44,6 +45,18 @@ def is_admin(user: discord.abc.User, permissions: discord.Permissions | None, ad
     if any(p.administrator or p.manage_guild for p in granted):
         return True
     return any(role.id in admin_role_ids for role in user.roles)
+
+
+class RateLimit(Protocol):
+    """How often each user may ask: what the commands and the channel questions check."""
+
+    def try_use(self, user_id: int, cost: float = 1.0) -> float:
+        """Take ``cost`` and return 0.0, or return the seconds to wait when over the limit."""
+        ...
+
+    def should_warn(self, user_id: int) -> bool:
+        """Whether to tell this user to slow down now (not on every refused message)."""
+        ...
 
 
 class TokenBucket(commands.Cooldown):
@@ -99,6 +112,13 @@ class Cooldown:
         if self.rate <= 0:
             return 0.0
         return self._buckets.update_rate_limit(user_id, self._clock(), tokens=cost) or 0.0
+
+    def level(self, user_id: int) -> float:
+        """The tokens ``user_id`` has now (``rate`` for someone not seen lately)."""
+        if self.rate <= 0:
+            return 0.0
+        now = self._clock()
+        return float(self._buckets.get_bucket(user_id, now).get_tokens(now))
 
     def should_warn(self, user_id: int) -> bool:
         """Whether to tell this user to slow down now: once per ``per`` seconds, so that a user

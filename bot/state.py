@@ -21,7 +21,7 @@ from embeddings.models import Answer
 from embeddings.requests import Reply, Request, fulfil
 
 from .conversation import AnsweredThreads
-from .guards import Cooldown
+from .guards import Cooldown, RateLimit
 from .reload import Reloader
 from .settings import AppSettings
 from .startup import StartupIndexer
@@ -40,7 +40,7 @@ class BotState:
 
     settings: AppSettings
     engine: Engine
-    cooldown: Cooldown
+    cooldown: RateLimit
     latencies: LatencyTracker
     reloads: Reloader
     threads: AnsweredThreads
@@ -49,12 +49,16 @@ class BotState:
     feedback_salt: bytes
 
     @classmethod
-    def create(cls, settings: AppSettings, engine: Engine) -> BotState:
-        """Fresh state for one bot over ``engine``: nothing asked, reloaded or answered yet."""
+    def create(cls, settings: AppSettings, engine: Engine, *, cooldown: RateLimit | None = None) -> BotState:
+        """Fresh state for one bot over ``engine``: nothing asked, reloaded or answered yet.
+        ``cooldown`` replaces the token bucket of the settings (``benchmarks/conversation.py``
+        replays the old limit, and human pauses on a clock that skips them)."""
         return cls(
             settings=settings,
             engine=engine,
-            cooldown=Cooldown(settings.cooldown_questions, settings.cooldown_seconds),
+            cooldown=cooldown
+            if cooldown is not None
+            else Cooldown(settings.cooldown_questions, settings.cooldown_seconds),
             latencies=LatencyTracker(),
             reloads=Reloader(engine),
             threads=AnsweredThreads(),

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.client import NewsBot
+from bot.guards import RateLimit
 from bot.serve import discord_endpoints, run
 from bot.settings import AppSettings
 from bot.state import BotState
@@ -100,19 +101,22 @@ def bot_settings(server: FakeDiscord, engine, **overrides) -> AppSettings:
 
 
 @contextlib.asynccontextmanager
-async def running(engine, server: FakeDiscord | None = None, **overrides) -> AsyncIterator[Discord]:
+async def running(
+    engine, server: FakeDiscord | None = None, *, cooldown: RateLimit | None = None, **overrides
+) -> AsyncIterator[Discord]:
     """A fake Discord and the bot connected to it, for the duration. ``await d.restart()``
-    stops the bot and starts a new one (fresh state, same data folder) on the same server."""
+    stops the bot and starts a new one (fresh state, same data folder) on the same server.
+    ``cooldown`` replaces the bot's token bucket (see ``BotState.create``)."""
     server = server or FakeDiscord()
     await server.start()
     settings = bot_settings(server, engine, **overrides)
     try:
         with discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url):
-            d = Discord(server, *await _start_bot(server, engine, settings))
+            d = Discord(server, *await _start_bot(server, engine, settings, cooldown))
 
             async def restart() -> None:
                 await _stop_bot(d)
-                d.bot, d.state, d.task = await _start_bot(server, engine, settings)
+                d.bot, d.state, d.task = await _start_bot(server, engine, settings, cooldown)
 
             d.restart = restart
             try:
@@ -123,8 +127,10 @@ async def running(engine, server: FakeDiscord | None = None, **overrides) -> Asy
         await server.stop()
 
 
-async def _start_bot(server: FakeDiscord, engine, settings: AppSettings) -> tuple[NewsBot, BotState, asyncio.Task]:
-    state = BotState.create(settings, engine)
+async def _start_bot(
+    server: FakeDiscord, engine, settings: AppSettings, cooldown: RateLimit | None = None
+) -> tuple[NewsBot, BotState, asyncio.Task]:
+    state = BotState.create(settings, engine, cooldown=cooldown)
     bot = NewsBot(state)
     task = asyncio.create_task(run(bot, state))
     ready = asyncio.create_task(server.ready())

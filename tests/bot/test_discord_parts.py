@@ -44,6 +44,19 @@ def test_a_follow_up_costs_less_than_a_new_question():
     assert cooldown.try_use(1) == pytest.approx(30)
 
 
+def test_cooldown_level_is_what_a_user_has_left_refilled_up_to_the_burst():
+    clock = Clock()
+    cooldown = Cooldown(rate=10, per=60, clock=clock)
+    assert cooldown.level(1) == 10  # someone new has the whole burst
+    cooldown.try_use(1)
+    cooldown.try_use(1, 0.5)
+    assert cooldown.level(1) == pytest.approx(8.5) and cooldown.level(2) == 10
+    clock.now += 3
+    assert cooldown.level(1) == pytest.approx(9.0)  # one token every 6 s
+    clock.now += 600
+    assert cooldown.level(1) == 10
+
+
 def test_cooldown_warns_once_per_window_and_zero_rate_disables_it():
     clock = Clock()
     cooldown = Cooldown(rate=1, per=30, clock=clock)
