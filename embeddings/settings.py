@@ -47,7 +47,9 @@ class EngineSettings(BaseSettings):
     # Lexical by default: the semantic scorer encodes candidate sentences per question, which
     # measured ~9x slower answers on a 2-core AVX2 machine (docs/EVALUATION.md).
     answer_evidence: AnswerEvidenceKind = Field("lexical", description="How evidence sentences are scored.")
-    answer_entities: AnswerEntitiesKind = Field("spacy", description="How short answers that are names are cut.")
+    # Heuristic by default until the suite and the latency benchmark have run with the entity
+    # model, which cuts better names (docs/EVALUATION.md) but loads in seconds per engine.
+    answer_entities: AnswerEntitiesKind = Field("heuristic", description="How short answers that are names are cut.")
     feedback_backend: FeedbackBackendKind = Field("sqlite", description="Where answers' 👍/👎 feedback is kept.")
     feedback_retention_days: int = Field(365, ge=1, le=3650, description="Feedback older than this is deleted.")
     # PostgreSQL + pgvector (embeddings.index.pg): a URL selects it, unset keeps the local files.

@@ -111,8 +111,8 @@ def load_entity_model() -> Any:
 
 
 def span_finder(kind: AnswerEntitiesKind) -> SpanFinder:
-    """The finder ``NEWSBOT_ANSWER_ENTITIES`` names: ``spacy`` (the default; the patterns, with
-    a warning, when the model package is missing) or ``heuristic``."""
+    """The finder ``NEWSBOT_ANSWER_ENTITIES`` names: ``heuristic`` (the default) or ``spacy``
+    (the patterns, with a warning, when the model package is missing)."""
     if kind == "heuristic":
         return HeuristicSpans()
     try:

@@ -250,7 +250,7 @@ def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
     if kind is not AnswerType.OTHER and owner and not _SCORE_AFTER.match(sentence, span.start + words[-1].end()):
         return None  # "GM's" owns the answer ("GM's chief executive ..."), it is not the answer
     start, end = span.start + words[0].start(), span.start + words[-1].end()
-    text = _POSSESSIVE.sub("", sentence[start:end].rstrip(".,;:")).rstrip(".,;:’'")  # "Z's 42%": Z
+    text = re.sub(r"(?:'s|’s)$", "", sentence[start:end].rstrip(".,;:")).rstrip(".,;:’'")  # "Z's 42%": Z
     return Span(start, start + len(text), text) if len(text) > 1 else None
 
 

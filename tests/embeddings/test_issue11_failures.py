@@ -32,7 +32,7 @@ RUNOFF = "The electoral board said on Monday that Amara Diallo polled 58% to Jos
 
 @pytest.fixture(scope="module")
 def seed_only(tmp_path_factory, encoder):
-    """The seed article alone, answered as the bot answers (the default span finder)."""
+    """The seed article alone, answered as the bot answers (the default finder, the patterns)."""
     from embeddings.engine import Engine
     from embeddings.settings import EngineSettings
 
