@@ -11,6 +11,7 @@ from pathlib import Path
 import faiss
 
 from embeddings.answer.answering import AnswerPolicy, answer_question, make_answerer
+from embeddings.answer.entities import SpanFinder, span_finder
 from embeddings.encoders import Encoder
 from embeddings.index.backend import SearchBackend, SearchSnapshot
 from embeddings.index.factory import open_backend
@@ -32,9 +33,17 @@ class Engine:
     the live one and swaps it in when complete, so searches never see a half-built index.
     The index is kept by ``backend`` (by default the one the settings choose, see
     ``embeddings.index.factory``); the engine talks to it through its protocol only.
+    Short answers are cut by ``spans`` (by default the finder ``settings.answer_entities``
+    names, loaded with the index).
     """
 
-    def __init__(self, settings: EngineSettings, encoder: Encoder, backend: SearchBackend | None = None) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        encoder: Encoder,
+        backend: SearchBackend | None = None,
+        spans: SpanFinder | None = None,
+    ) -> None:
         self.settings = settings
         self.encoder = encoder
         self.backend = backend if backend is not None else open_backend(settings, encoder)
@@ -42,6 +51,7 @@ class Engine:
         self.answer_policy = AnswerPolicy()
         self._retriever: Retriever | None = None
         self._swap = threading.Lock()
+        self._spans = spans
         # FAISS's OpenMP threads fight torch's for a laptop's few cores: single queries are
         # faster with FAISS on one thread (process-wide; exact search of one query is cheap).
         faiss.omp_set_num_threads(1)
@@ -59,6 +69,7 @@ class Engine:
             raise
         with self._swap:
             self._retriever = Retriever(snapshot, self.encoder)
+        self.span_finder()  # here, not on the first answer: the entity model loads in seconds
 
     def follow_live(self) -> bool:
         """Serve the backend's live version when it is not the one served (another process,
@@ -121,10 +132,18 @@ class Engine:
         questions, oldest first, so that follow-ups resolve."""
         # Built per call (two small objects): a changed ``answer_policy`` takes effect at once.
         retriever = self._current()
-        components = make_answerer(self.settings, self.answer_policy, embedder=retriever)
+        components = make_answerer(self.settings, self.answer_policy, embedder=retriever, spans=self.span_finder())
         return answer_question(
             retriever, question, history, self.answer_policy, self.settings.retrieval_mode, components=components
         )
+
+    def span_finder(self) -> SpanFinder:
+        """The short-answer finder, made on first use (``load`` makes it: a named-entity model
+        loads in seconds)."""
+        with self._swap:
+            if self._spans is None:
+                self._spans = span_finder(self.settings.answer_entities)
+            return self._spans
 
     def articles(self) -> list[Article]:
         """Every indexed article, newest first (titles and dates; ``text`` is left empty)."""

@@ -19,6 +19,7 @@ EncoderBackend = Literal["auto", "onnx-int8", "onnx", "torch"]
 SearchBackendKind = Literal["local", "postgres"]  # see embeddings.index.factory
 AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
 AnswerEvidenceKind = Literal["lexical", "semantic"]  # see embeddings.answer.answering
+AnswerEntitiesKind = Literal["spacy", "heuristic"]  # see embeddings.answer.entities
 FeedbackBackendKind = Literal["auto", "sqlite", "postgres"]  # see embeddings.feedback
 
 
@@ -46,6 +47,9 @@ class EngineSettings(BaseSettings):
     # Lexical by default: the semantic scorer encodes candidate sentences per question, which
     # measured ~9x slower answers on a 2-core AVX2 machine (docs/EVALUATION.md).
     answer_evidence: AnswerEvidenceKind = Field("lexical", description="How evidence sentences are scored.")
+    # Heuristic by default until the suite and the latency benchmark have run with the entity
+    # model, which cuts better names (docs/EVALUATION.md) but loads in seconds per engine.
+    answer_entities: AnswerEntitiesKind = Field("heuristic", description="How short answers that are names are cut.")
     feedback_backend: FeedbackBackendKind = Field("auto", description="Where answers' 👍/👎 feedback is kept.")
     feedback_retention_days: int = Field(365, ge=1, le=3650, description="Feedback older than this is deleted.")
     # PostgreSQL + pgvector (embeddings.index.pg): a URL selects it, unset keeps the local files.

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import get_args
 
+from embeddings.answer.entities import SpanFinder
 from embeddings.answer.evidence import (
     EvidenceSelector,
     LexicalEvidenceScorer,
@@ -30,7 +31,7 @@ __all__ = ["AnswerComponents", "AnswerPolicy", "answer_components", "answer_ques
 
 # NEWSBOT_ANSWER_WRITER → the writer; a new writer is one more entry (and one more Literal value
 # in embeddings.settings.AnswerWriterKind).
-_WRITERS: dict[str, Callable[[AnswerPolicy], AnswerWriter]] = {"extractive": ExtractiveAnswerWriter}
+_WRITERS: dict[str, Callable[[AnswerPolicy, SpanFinder | None], AnswerWriter]] = {"extractive": ExtractiveAnswerWriter}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,27 +43,34 @@ class AnswerComponents:
 
 
 def answer_components(
-    policy: AnswerPolicy = AnswerPolicy(), writer: AnswerWriterKind = "extractive", embedder: TextEmbedder | None = None
+    policy: AnswerPolicy = AnswerPolicy(),
+    writer: AnswerWriterKind = "extractive",
+    embedder: TextEmbedder | None = None,
+    spans: SpanFinder | None = None,
 ) -> AnswerComponents:
     """The evidence scorer (semantic with an ``embedder``, else lexical only) and the writer
-    named ``writer`` (``NEWSBOT_ANSWER_WRITER``), both with ``policy``; ValueError for an
-    unknown writer."""
+    named ``writer`` (``NEWSBOT_ANSWER_WRITER``), both with ``policy``, the writer cutting short
+    answers with ``spans`` when given; ValueError for an unknown writer."""
     if writer not in _WRITERS:
         raise ValueError(f"Unknown answer writer {writer!r}; use one of {', '.join(get_args(AnswerWriterKind))}.")
     selector: EvidenceSelector = (
         SemanticEvidenceScorer(policy, embedder) if embedder is not None else LexicalEvidenceScorer(policy)
     )
-    return AnswerComponents(selector, _WRITERS[writer](policy))
+    return AnswerComponents(selector, _WRITERS[writer](policy, spans))
 
 
 def make_answerer(
-    settings: EngineSettings, policy: AnswerPolicy = AnswerPolicy(), embedder: TextEmbedder | None = None
+    settings: EngineSettings,
+    policy: AnswerPolicy = AnswerPolicy(),
+    embedder: TextEmbedder | None = None,
+    spans: SpanFinder | None = None,
 ) -> AnswerComponents:
     """The components ``settings`` choose (``answer_writer``, ``answer_evidence``), for
     ``answer_question``; with ``answer_evidence="semantic"``, ``embedder`` (the retriever) lets
-    the evidence use meaning."""
+    the evidence use meaning; ``spans`` (``entities.span_finder(settings.answer_entities)``,
+    loaded once by the caller: the model takes seconds) cuts the short answers."""
     semantic = settings.answer_evidence == "semantic"
-    return answer_components(policy, settings.answer_writer, embedder if semantic else None)
+    return answer_components(policy, settings.answer_writer, embedder if semantic else None, spans)
 
 
 def answer_question(

@@ -73,8 +73,16 @@ _NOT_NAMES = (
         "however meanwhile earlier later today yesterday tomorrow".split()
     )
 )
+# Nationalities: a title's part ("Chinese State Councilor"), never a "who" answer on their own
+# ("the Australian leader"). The commonest of the corpus; the entity model knows them all.
+_NATIONALITIES = frozenset(
+    "chinese american british indian russian french german australian canadian israeli palestinian iraqi "
+    "iranian pakistani afghan japanese korean italian spanish mexican brazilian african european turkish "
+    "egyptian syrian saudi nigerian kenyan dutch polish ukrainian irish scottish thai filipino "
+    "indonesian vietnamese greek swedish norwegian danish".split()
+)
 # Job titles and honorifics in front of a name are not the name ("State Councilor Zhao Kezhi").
-_TITLES = frozenset(
+_TITLES = _NATIONALITIES | frozenset(
     "mr mr. mrs mrs. ms ms. dr dr. prof prof. sir dame president vice prime minister state councilor "
     "councillor secretary general deputy adviser advisor spokesperson spokesman spokeswoman governor mayor "
     "chairman chairwoman chair chief executive director senator representative judge justice king queen "
@@ -88,6 +96,16 @@ _EDGE_WORDS = frozenset(
     "of in at on for to from by with the a an and or but as into onto over under near about after before "
     "than de".split()
 )
+# A name followed by its share of a vote or a contest: "Smith polled 58%", "Jones's 42%".
+_SCORE_AFTER = re.compile(
+    r"(?:'s|’s)?,?\s+(?:(?:who\s+)?(?:polled|received|got|won|took|had|with|on|gained|garnered)\s+)?"
+    r"(\d+(?:\.\d+)?)\s?(?:%|percent|per cent)"
+)
+_LOSS_TERMS = frozenset("lost lose loser beat beaten defeat defeated runner second trail".split())
+_WIN_TERMS = frozenset("won win winner victori victor".split())
+# A name that is what a list is "of" ("representatives of Kazakhstan, Kyrgyzstan and Russia"):
+# it qualifies someone, it is not who.
+_OF_LIST = re.compile(r"\bof\s+(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*(?:,\s*|\s+and\s+))*$")
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)$")
 _PLACE_PREPOSITIONS = re.compile(r"\b(?:in|at|near|outside|inside|across)\s+$", re.I)
 _CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
@@ -107,14 +125,59 @@ class Span:
 def short_answer(sentence: str, question_terms: set[str], kind: AnswerType) -> Span | None:
     """The best span of ``sentence`` answering a question of ``kind`` whose stemmed content
     terms are ``question_terms``; None when the sentence holds no such span."""
-    candidates = [c for c in _candidates(sentence, kind) if not _repeats_question(c.text, question_terms)]
+    return pick_span(sentence, _candidates(sentence, kind), question_terms, kind)
+
+
+def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], kind: AnswerType) -> Span | None:
+    """Of ``candidates`` (spans of ``sentence`` of the asked-for kind, found by any means), the
+    one nearest the question's words, trimmed of them; never one made only of them."""
+    candidates = [c for c in candidates if not _repeats_question(c.text, question_terms)]
     if kind is AnswerType.NUMBER and "number" in question_terms:  # "which number" wants digits
         candidates = [c for c in candidates if any(ch.isdigit() for ch in c.text)]
+    if kind is AnswerType.WHO:
+        candidates = _contest(sentence, _tied_to_the_question(sentence, candidates, question_terms), question_terms)
     if not candidates:
         return None
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if _stem(m.group().lower()) in question_terms]
     best = min(candidates, key=lambda c: (_preference(sentence, c, kind), _distance(c, anchors), c.start))
     return _trim_question_words(sentence, best, question_terms, _distance(best, anchors))
+
+
+def _contest(sentence: str, candidates: list[Span], question_terms: set[str]) -> list[Span]:
+    """Of names each given a share ("Y polled 58% to Z's 42%"), the lower for "who lost", the
+    higher for "who won"; the candidates unchanged otherwise."""
+    lost, won = bool(question_terms & _LOSS_TERMS), bool(question_terms & _WIN_TERMS)
+    scored = [(float(m.group(1)), c) for c in candidates if (m := _SCORE_AFTER.match(sentence, c.end))]
+    if len(scored) < 2 or lost == won:
+        return candidates
+    return [(min if lost else max)(scored, key=lambda p: p[0])[1]]
+
+
+def _tied_to_the_question(sentence: str, candidates: list[Span], question_terms: set[str]) -> list[Span]:
+    """In a sentence listing people of several countries or bodies, the one tied to the
+    question's entity: "who represents India" → the "Adviser of India"; when the question names
+    an entity the sentence does not ("who represents Pakistan" of a list of India's, China's
+    and Russia's delegates), none of those tied elsewhere, nor the entities themselves."""
+    ties = {c.start: _ties(sentence, c) for c in candidates}
+    own = [c for c in candidates if ties[c.start] & question_terms]
+    if own:
+        return own
+    said = {_stem(w.lower()) for w in re.findall(r"\w+", sentence)}
+    if question_terms <= said:
+        return candidates  # the question names nothing the sentence lacks
+    return [c for c in candidates if not ties[c.start] and not _OF_LIST.search(sentence[: c.start])]
+
+
+def _ties(sentence: str, span: Span) -> set[str]:
+    """The places and nationalities the name's own title carries, stemmed: "India" in "Adviser
+    of India Rajinder Khanna", "Chinese" in "Chinese State Councilor ... Zhao Kezhi"."""
+    clause = re.split(r"[,;:()]", sentence[: span.start])[-1]
+    words = re.findall(r"[A-Z][\w’'-]*", clause)
+    if not re.search(r"[A-Z][\w’'-]*\s+$", clause):
+        return set()  # no title right before the name: nothing ties it
+    return {
+        _stem(w.lower()) for w in words if w.lower() not in _TITLES - _NATIONALITIES and w.lower() not in _EDGE_WORDS
+    }
 
 
 def _trim_question_words(sentence: str, span: Span, question_terms: set[str], distance: int) -> Span:
@@ -139,12 +202,18 @@ def _candidates(sentence: str, kind: AnswerType) -> list[Span]:
     if kind is AnswerType.NUMBER:
         dates = _spans(TEMPORAL_SPAN, sentence)
         return [s for s in _spans(NUMBER_SPAN, sentence) if not any(_overlaps(s, d) for d in dates)]
-    names = [n for s in _name_spans(sentence) if (n := _clean_name(sentence, s, kind))]
+    names = name_spans(sentence, kind)
     if kind is AnswerType.WHERE:  # a place is named after "in", "at", "near"...; other names are not places
         return [n for n in names if _PLACE_PREPOSITIONS.search(sentence[: n.start])]
     if kind is AnswerType.WHO:
         return names
     return []
+
+
+def name_spans(sentence: str, kind: AnswerType) -> list[Span]:
+    """The capitalised names of ``sentence``, cleaned for ``kind`` (titles, possessives,
+    calendar words and edge words dropped), whatever precedes them."""
+    return [n for s in _name_spans(sentence) if (n := _clean_name(sentence, s, kind))]
 
 
 def _name_spans(sentence: str) -> list[Span]:
@@ -177,10 +246,11 @@ def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
         words.pop()
     if not words or any(_CALENDAR.match(_POSSESSIVE.sub("", w.group())) for w in words):
         return None  # "Monday", "May": a day, not a name or a place
-    if kind is not AnswerType.OTHER and any(_POSSESSIVE.search(w.group().rstrip(",.;:")) for w in words):
+    owner = any(_POSSESSIVE.search(w.group().rstrip(",.;:")) for w in words)
+    if kind is not AnswerType.OTHER and owner and not _SCORE_AFTER.match(sentence, span.start + words[-1].end()):
         return None  # "GM's" owns the answer ("GM's chief executive ..."), it is not the answer
     start, end = span.start + words[0].start(), span.start + words[-1].end()
-    text = sentence[start:end].rstrip(".,;:’'")
+    text = re.sub(r"(?:'s|’s)$", "", sentence[start:end].rstrip(".,;:")).rstrip(".,;:’'")  # "Z's 42%": Z
     return Span(start, start + len(text), text) if len(text) > 1 else None
 
 
@@ -201,6 +271,8 @@ def _preference(sentence: str, span: Span, kind: AnswerType) -> int:
     """0 for the most plausible kind of candidate, higher for weaker ones."""
     if kind is AnswerType.NUMBER and re.fullmatch(r"\d{1,2}", span.text):
         return 1  # a bare small number is often a day or a list index
+    if kind is AnswerType.WHO and _PLACE_PREPOSITIONS.search(sentence[: span.start]):
+        return 1  # "... the plant in Ohio": a place, not who
     return 0
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from embeddings.answer.dates import resolve_date
+from embeddings.answer.entities import SpanFinder
 from embeddings.answer.evidence import Candidate, QuestionFeatures
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
@@ -33,10 +34,13 @@ class AnswerWriter(Protocol):
 class ExtractiveAnswerWriter:
     """Answers with the best candidate sentence, quoted verbatim, its short answer, the article
     it comes from and, for a "when" question, the relative date resolved; refuses when the
-    confidence is below ``policy.min_confidence``."""
+    confidence is below ``policy.min_confidence``. With ``spans``, the short answer is cut
+    from the quoted sentence by that finder (a named-entity model), else it is the span the
+    evidence scorer found."""
 
-    def __init__(self, policy: AnswerPolicy = AnswerPolicy()) -> None:
+    def __init__(self, policy: AnswerPolicy = AnswerPolicy(), spans: SpanFinder | None = None) -> None:
         self.policy = policy
+        self.spans = spans
 
     def write(self, question: QuestionFeatures, candidates: Sequence[Candidate], hits: Sequence[Hit]) -> Answer:
         """See ``AnswerWriter.write``."""
@@ -49,13 +53,19 @@ class ExtractiveAnswerWriter:
         return Answer(
             question=question.text,
             answered=True,
-            short_answer=best.span.text if best.span else None,
+            short_answer=self._short_answer(best, question),
             sentences=tuple(c.text for c in quoted),
             sources=tuple(Citation.of(c.hit.article, c.hit.score) for c in quoted),
             confidence=round(confidence, 4),
             standalone_question=question.standalone,
             note=_note(best, rival, question),
         )
+
+    def _short_answer(self, best: Candidate, question: QuestionFeatures) -> str | None:
+        if self.spans is None or question.kind is AnswerType.OTHER:
+            return best.span.text if best.span else None
+        span = self.spans.find(best.text, set(question.weights), question.kind)
+        return span.text if span else None
 
     def refusal(self, question: QuestionFeatures, hits: Sequence[Hit], confidence: float) -> Answer:
         """ "Not found", with up to ``policy.related`` closest articles (one citation each, in
