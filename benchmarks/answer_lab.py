@@ -17,6 +17,7 @@ from pathlib import Path
 from embeddings.answer.answering import answer_components, answer_question
 from embeddings.answer.evidence import read_question
 from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.writer import CONFIDENCE_SIGNALS, confidence_signals
 from embeddings.encoders import load_encoder
 from embeddings.evaluation import (
     Question,
@@ -49,17 +50,10 @@ def features(retriever: Retriever, question: Question, policy: AnswerPolicy) -> 
     hits = retriever.search(feats.standalone, policy.passages)
     candidates = components.selector.select(feats, retriever.snapshot.analyzer, hits)
     if not candidates:
-        return {"coverage": 0.0, "cosine": 0.0, "dense": 0.0, "agree": 0.0, "hit": False}
+        return {**dict.fromkeys(CONFIDENCE_SIGNALS, 0.0), "hit": False}
     best = candidates[0]
-    dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
     answer = Answer(question.text, True, None, (best.text,), (), 0.0, question.text)
-    return {
-        "coverage": best.coverage,
-        "cosine": best.cosine or 0.0,
-        "dense": dense,
-        "agree": float(best.hit.dense_rank == 1 and best.hit.bm25_rank == 1),
-        "hit": sentence_hit(answer, question),
-    }
+    return {**confidence_signals(best, hits), "hit": sentence_hit(answer, question)}
 
 
 def compare_evidence(retriever: Retriever, present: Sequence[Question], held: Sequence[Question], policy) -> None:
@@ -90,6 +84,16 @@ def compare_evidence(retriever: Retriever, present: Sequence[Question], held: Se
         print(json.dumps(summary), flush=True)
 
 
+def parse_policy(items: Sequence[str]) -> AnswerPolicy:
+    """AnswerPolicy fields as ``name=value`` (a tuple as comma-separated numbers)."""
+    fields = {}
+    for item in items:
+        name, value = item.split("=")
+        default = getattr(AnswerPolicy(), name)
+        fields[name] = tuple(float(v) for v in value.split(",")) if isinstance(default, tuple) else type(default)(value)
+    return AnswerPolicy(**fields)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("file", type=Path)
@@ -104,6 +108,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="questions asked (first N)")
     parser.add_argument("--dump", type=Path, help="write each question's confidence features here (JSON lines)")
     parser.add_argument("--policy", nargs="*", default=[], help="AnswerPolicy fields, e.g. semantic_weight=0")
+    parser.add_argument(
+        "--sentence-vectors",
+        default="pooled",
+        help="how the index (when built) makes sentence vectors: pooled, encoded, none",
+    )
     args = parser.parse_args()
     settings = EngineSettings(_env_file=None)
     encoder = load_encoder(settings)
@@ -111,11 +120,14 @@ def main() -> None:
     backend = LocalBackend(args.cache, probe_encoder=encoder)
     if not (args.cache / "CURRENT").exists():
         config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_sentences)
-        update_index(backend, Corpus(indexed.articles), encoder, config)
+        report = update_index(
+            backend, Corpus(indexed.articles), encoder, config, sentence_vectors=args.sentence_vectors
+        )
+        print(json.dumps({"indexed_s": round(report.seconds, 1), "chunks": report.chunks_total}), flush=True)
     snapshot = backend.open_snapshot()
     present = indexed.questions[: args.limit] if args.limit else indexed.questions
     held = heldout[: args.limit // 4] if args.limit else heldout
-    policy = AnswerPolicy(**{k: type(getattr(AnswerPolicy(), k))(v) for k, v in (p.split("=") for p in args.policy)})
+    policy = parse_policy(args.policy)
     if args.compare_evidence:
         retriever = Retriever(snapshot, encoder, fusion=parse_fusion(args.fusion[0]), cache_size=100_000)
         compare_evidence(retriever, present, held, policy)

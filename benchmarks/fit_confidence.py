@@ -1,9 +1,13 @@
-"""Fit the answer confidence (a logistic combination of the best sentence's coverage, cosine,
-the best dense score and the lists' agreement) on feature dumps of ``benchmarks.answer_lab
---dump`` (present questions = 1, held-out and near-miss = 0; each set weighs the same), and
-print the weights and the refusal curve of each set.
+"""Fit the answer confidence (a logistic combination of the signals of
+``embeddings.answer.writer.CONFIDENCE_SIGNALS``: the best sentence's coverage and cosine, the
+best dense score, the lists' agreement and each list's margin) on feature dumps of
+``benchmarks.answer_lab --dump`` and ``benchmarks.natural_lab --dump`` (present questions = 1,
+held-out and near-miss = 0; each set weighs the same), and print the weights, the
+``AnswerPolicy.confidence_weights`` that put the chosen threshold at ``min_confidence``, and
+the refusal curve of each set (``--held`` dumps are scored, never fitted on: the test split).
 
-    .venv/bin/python -m benchmarks.fit_confidence /tmp/lab/xquad.jsonl /tmp/lab/natural-dev.jsonl
+    .venv/bin/python -m benchmarks.fit_confidence /tmp/lab/xquad.jsonl /tmp/lab/natural-dev.jsonl \\
+        --held /tmp/lab/natural-test.jsonl
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = ("coverage", "cosine", "dense", "agree")
+from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.writer import CONFIDENCE_SIGNALS
+
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 def load(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     rows = [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
-    x = np.array([[1.0] + [float(r[f]) for f in FEATURES] for r in rows])
+    x = np.array([[1.0] + [float(r[f]) for f in CONFIDENCE_SIGNALS] for r in rows])
     y = np.array([float(r["present"]) for r in rows])
     sets = [r["set"] for r in rows]
     weight = np.array([1.0 / sets.count(s) for s in sets])  # every set counts the same
@@ -35,20 +42,55 @@ def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, steps: int = 20_000) -
     return w
 
 
+def choose(p: np.ndarray, y: np.ndarray, weight: np.ndarray, budget: float) -> float:
+    """The highest threshold at which at most ``budget`` of the present questions (each set
+    weighing the same) are refused."""
+    present = y == 1
+    for t in np.arange(0.95, 0.0, -0.01):
+        if np.sum(weight[present] * (p[present] < t)) / np.sum(weight[present]) <= budget:
+            return float(round(t, 2))
+    return 0.0
+
+
+def curve(name: str, p: np.ndarray, y: np.ndarray, chosen: float) -> None:
+    pos, neg = p[y == 1], p[y == 0]
+    print(f"{name}: {len(pos)} present, {len(neg)} absent")
+    for t in sorted({*THRESHOLDS, chosen}):
+        mark = "  <- chosen" if t == chosen else ""
+        print(
+            f"  threshold {t:.2f}: absent refused {np.mean(neg < t):.3f}, present refused {np.mean(pos < t):.3f}{mark}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("dumps", type=Path, nargs="+")
+    parser.add_argument("--held", type=Path, nargs="*", default=[], help="dumps only scored (a test split)")
+    parser.add_argument("--budget", type=float, default=0.05, help="present questions refused at most")
     args = parser.parse_args()
     x, y, weight, sets = load(args.dumps)
     w = fit(x, y, weight)
-    print("weights (bias, " + ", ".join(FEATURES) + "):", [round(float(v), 2) for v in w])
+    print("weights (bias, " + ", ".join(CONFIDENCE_SIGNALS) + "):", [round(float(v), 2) for v in w])
     p = 1 / (1 + np.exp(-x @ w))
-    for name in sorted(set(sets)):
-        mask = np.array([s == name for s in sets])
-        pos, neg = p[mask & (y == 1)], p[mask & (y == 0)]
-        print(f"{name}: {len(pos)} present, {len(neg)} absent")
-        for t in (0.3, 0.4, 0.5, 0.6, 0.7):
-            print(f"  threshold {t:.2f}: absent refused {np.mean(neg < t):.3f}, present refused {np.mean(pos < t):.3f}")
+    chosen = choose(p, y, weight, args.budget)
+    # The same decision with the policy's threshold: shift the bias by the logits' difference.
+    target = AnswerPolicy().min_confidence
+    shift = np.log(target / (1 - target)) - np.log(chosen / (1 - chosen))
+    print(f"chosen threshold {chosen:.2f}; confidence_weights for min_confidence {target}:")
+    print("  (" + ", ".join(f"{v:.2f}" for v in [w[0] + shift, *w[1:]]) + ")")
+    scored = [
+        (name, p[np.array([s == name for s in sets])], y[np.array([s == name for s in sets])])
+        for name in sorted(set(sets))
+    ]
+    if args.held:
+        hx, hy, _, hsets = load(args.held)
+        hp = 1 / (1 + np.exp(-hx @ w))
+        scored += [
+            (f"{n} (held)", hp[np.array([s == n for s in hsets])], hy[np.array([s == n for s in hsets])])
+            for n in sorted(set(hsets))
+        ]
+    for name, ps, ys in scored:
+        curve(name, ps, ys, chosen)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from benchmarks.answer_lab import parse_policy
 from embeddings.answer.answering import answer_components, answer_question
 from embeddings.answer.evidence import read_question
 from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.writer import CONFIDENCE_SIGNALS, confidence_signals
 from embeddings.encoders import load_encoder
 from embeddings.index.indexer import update_index
 from embeddings.index.local import LocalBackend
@@ -69,6 +71,7 @@ def main() -> None:
     parser.add_argument("--fusion", default="convex:0.5")
     parser.add_argument("--policy", nargs="*", default=[])
     parser.add_argument("--dump", type=Path)
+    parser.add_argument("--evidence", default="semantic", choices=("lexical", "semantic"))
     args = parser.parse_args()
     settings = EngineSettings(_env_file=None)
     encoder = load_encoder(settings)
@@ -76,14 +79,16 @@ def main() -> None:
     backend, held = build(args.cache, questions, args.others, encoder, settings)
     method, weight = (args.fusion.split(":") + ["0.5"])[:2]
     retriever = Retriever(backend.open_snapshot(), encoder, fusion=Fusion(method, float(weight)))  # type: ignore[arg-type]
-    policy = AnswerPolicy(**{k: type(getattr(AnswerPolicy(), k))(v) for k, v in (p.split("=") for p in args.policy)})
+    policy = parse_policy(args.policy)
+    embedder = retriever if args.evidence == "semantic" else None
+    components = answer_components(policy, embedder=embedder)
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # n, answered, article, sentence, short
     dump = args.dump.open("w") if args.dump else None
     for q in questions:
         if q["split"] != args.split:
             continue
         group = "near-miss" if q["article_id"] is None else "held-out" if q["article_id"] in held else q["kind"]
-        answer = answer_question(retriever, q["question"], policy=policy)
+        answer = answer_question(retriever, q["question"], policy=policy, components=components)
         row = tally[group]
         row[0] += 1
         row[1] += answer.answered
@@ -95,7 +100,7 @@ def main() -> None:
             dump.write(
                 json.dumps(
                     {
-                        "set": "natural",
+                        "set": f"natural-{args.split}",
                         "present": group not in ("near-miss", "held-out"),
                         **features(retriever, q["question"], policy),
                     }
@@ -121,14 +126,8 @@ def features(retriever: Retriever, text: str, policy: AnswerPolicy) -> dict[str,
     hits = retriever.search(feats.standalone, policy.passages)
     candidates = components.selector.select(feats, retriever.snapshot.analyzer, hits)
     if not candidates:
-        return {"coverage": 0.0, "cosine": 0.0, "dense": 0.0, "agree": 0.0}
-    best = candidates[0]
-    return {
-        "coverage": best.coverage,
-        "cosine": best.cosine or 0.0,
-        "dense": max((h.dense_score or 0.0 for h in hits), default=0.0),
-        "agree": float(best.hit.dense_rank == 1 and best.hit.bm25_rank == 1),
-    }
+        return dict.fromkeys(CONFIDENCE_SIGNALS, 0.0)
+    return confidence_signals(candidates[0], hits)
 
 
 if __name__ == "__main__":

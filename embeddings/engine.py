@@ -105,6 +105,7 @@ class Engine:
             rebuild=rebuild,
             batch_size=self.settings.encode_batch_size,
             progress=progress,
+            sentence_vectors=self.settings.sentence_vectors,
         )
         if report.changed_anything or self._retriever is None:
             self.load()

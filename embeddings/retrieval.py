@@ -132,6 +132,10 @@ class Retriever:
                     self._cache.popitem(last=False)
         return np.stack([rows[t] for t in texts])
 
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The sentence vectors the snapshot stored for these chunks (see ``SearchSnapshot``)."""
+        return self.snapshot.sentence_vectors(chunk_ids)
+
     def clear_cache(self) -> None:
         """Forget cached query vectors (so a measurement sees cold queries)."""
         with self._cache_lock:

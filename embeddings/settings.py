@@ -18,6 +18,7 @@ RetrievalMode = Literal["hybrid", "dense", "bm25"]
 EncoderBackend = Literal["auto", "onnx-int8", "onnx", "torch"]
 SearchBackendKind = Literal["local", "postgres"]  # see embeddings.index.factory
 AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
+SentenceVectorsKind = Literal["pooled", "encoded", "none"]
 AnswerEvidenceKind = Literal["lexical", "semantic"]  # see embeddings.answer.answering
 AnswerEntitiesKind = Literal["spacy", "heuristic"]  # see embeddings.answer.entities
 FeedbackBackendKind = Literal["auto", "sqlite", "postgres"]  # see embeddings.feedback
@@ -44,13 +45,16 @@ class EngineSettings(BaseSettings):
     search_k: int = Field(5, ge=1, le=100)
     retrieval_mode: RetrievalMode = "hybrid"
     answer_writer: AnswerWriterKind = Field("extractive", description="How answers are written from the evidence.")
-    # Lexical by default: the semantic scorer encodes candidate sentences per question, which
-    # measured ~9x slower answers on a 2-core AVX2 machine (docs/EVALUATION.md).
+    # Lexical by default until the suite and the 10k-chunk latency probe have run with the
+    # semantic scorer on stored sentence vectors (docs/EVALUATION.md, "Sentence vectors at index time").
     answer_evidence: AnswerEvidenceKind = Field("lexical", description="How evidence sentences are scored.")
     # Heuristic by default until the suite and the latency benchmark have run with the entity
     # model, which cuts better names (docs/EVALUATION.md) but loads in seconds per engine.
     answer_entities: AnswerEntitiesKind = Field("heuristic", description="How short answers that are names are cut.")
     feedback_backend: FeedbackBackendKind = Field("auto", description="Where answers' 👍/👎 feedback is kept.")
+    # How sentence vectors for the semantic evidence are made at index time (pooled: from the
+    # chunk pass's token outputs, no extra model run); see embeddings/index/sentence_vectors.py.
+    sentence_vectors: SentenceVectorsKind = Field("pooled", description="Sentence vectors made at index time.")
     feedback_retention_days: int = Field(365, ge=1, le=3650, description="Feedback older than this is deleted.")
     # PostgreSQL + pgvector (embeddings.index.pg): a URL selects it, unset keeps the local files.
     database_url: SecretStr | None = Field(None, description="postgresql://... ; selects the postgres backend.")

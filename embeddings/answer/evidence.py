@@ -164,19 +164,26 @@ class LexicalEvidenceScorer:
 
 
 class TextEmbedder(Protocol):
-    """Unit vectors for texts (``Retriever`` is one: it caches what it encoded)."""
+    """Unit vectors for texts (``Retriever`` is one: it caches what it encoded), and the
+    sentence vectors stored with the index."""
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length row per text, in order."""
+        ...
+
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Per chunk id, its sentences' stored vectors (a row per sentence); chunks without
+        stored vectors left out."""
         ...
 
 
 class SemanticEvidenceScorer:
     """The lexical score plus ``policy.semantic_weight`` x the cosine between the question and
     the sentence (MiniLM, a sentence-embedding model), so a paraphrase that shares few words
-    still wins on meaning. Only the ``policy.semantic_candidates`` best sentences by the
-    lexical score are encoded, at question time: encoding costs ~2-4 ms a sentence on 2 cores,
-    and the embedder's cache makes a repeated sentence free (see docs/EVALUATION.md)."""
+    still wins on meaning. Sentence vectors stored with the index (made at index time) are
+    used for every candidate; without them only the ``policy.semantic_candidates`` best by the
+    lexical score (and a few holding a span of the asked-for kind) are encoded at question time
+    (~2-4 ms a sentence on 2 cores; see docs/EVALUATION.md)."""
 
     def __init__(self, policy: AnswerPolicy, embedder: TextEmbedder) -> None:
         self.policy = policy
@@ -186,20 +193,38 @@ class SemanticEvidenceScorer:
     def select(self, question: QuestionFeatures, analyzer: TermAnalyzer, hits: Sequence[Hit]) -> list[Candidate]:
         """See ``EvidenceSelector.select``; the measured candidates carry their ``cosine``."""
         ranked = self.lexical.select(question, analyzer, hits)
-        n = self.policy.semantic_candidates
-        # The best by words, and a few more that hold a short answer of the asked-for kind: a
-        # paraphrase may share no word with the sentence that answers it.
-        typed = [c for c in ranked[n:] if c.span is not None][: self.policy.semantic_typed]
-        top = ranked[:n] + typed
-        if not top:
+        if not ranked:
             return ranked
-        vectors = self.embedder.embed_texts([question.standalone] + [c.text for c in top])
-        cosines = vectors[1:] @ vectors[0]
+        query = self.embedder.embed_texts([question.standalone])[0]  # cached by the search
+        stored = _stored(self.embedder.sentence_vectors(list(dict.fromkeys(h.chunk_id for h in hits))), hits)
+        cosines = {id(c): float(stored[key] @ query) for c in ranked if (key := (c.hit.chunk_id, c.text)) in stored}
+        n = self.policy.semantic_candidates
+        # Without stored vectors: the best by words, and a few more that hold a short answer of
+        # the asked-for kind (a paraphrase may share no word with the sentence that answers it).
+        typed = [c for c in ranked[n:] if c.span is not None][: self.policy.semantic_typed]
+        missing = [c for c in ranked[:n] + typed if id(c) not in cosines]
+        if missing:
+            vectors = self.embedder.embed_texts([c.text for c in missing])
+            cosines.update((id(c), float(v @ query)) for c, v in zip(missing, vectors))
         weight = self.policy.semantic_weight
-        rescored = [replace(c, cosine=float(x), score=c.score + weight * float(x)) for c, x in zip(top, cosines)]
-        measured = {id(c) for c in typed}
-        rest = [c for c in ranked[n:] if id(c) not in measured]
-        return sorted(rescored, key=lambda c: c.score, reverse=True) + rest
+        scored = [
+            replace(c, cosine=x, score=c.score + weight * x) if (x := cosines.get(id(c))) is not None else c
+            for c in ranked
+        ]
+        measured = [c for c in scored if c.cosine is not None]
+        return sorted(measured, key=lambda c: c.score, reverse=True) + [c for c in scored if c.cosine is None]
+
+
+def _stored(vectors: Mapping[int, np.ndarray], hits: Sequence[Hit]) -> dict[tuple[int, str], np.ndarray]:
+    """(chunk id, sentence text) → its stored vector, for the hits whose chunks have them."""
+    out: dict[tuple[int, str], np.ndarray] = {}
+    for hit in hits:
+        rows = vectors.get(hit.chunk_id)
+        if rows is None or len(rows) != len(hit.chunk.sentences):
+            continue
+        for sentence, row in zip(hit.chunk.sentences, rows):
+            out.setdefault((hit.chunk_id, hit.article.text[sentence.start : sentence.end]), row)
+    return out
 
 
 def _exact(question: QuestionFeatures, text: str) -> float:

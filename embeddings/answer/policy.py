@@ -23,9 +23,11 @@ class AnswerPolicy:
     semantic_typed: int = 4  # ... and further sentences holding a short answer of the asked-for kind
     semantic_weight: float = 0.5  # the cosine of sentence and question, added to the lexical score
     recency_margin: float = 0.15  # candidates this close to the best compete on date (news that changes)
-    # (bias, coverage, sentence cosine, best dense score, both lists agree on the first passage):
-    # a logistic fit on XQuAD and natural news questions, its bias moved so that min_confidence
-    # 0.40 is its 0.45 point (one threshold for both confidence formulas); docs/EVALUATION.md
-    confidence_weights: tuple[float, float, float, float, float] = (-4.41, 2.98, 6.02, 0.07, 0.36)
+    # (bias, then the weights of writer.CONFIDENCE_SIGNALS: coverage, sentence cosine, best dense
+    # score, both lists agree on the first passage, dense margin, BM25 margin): a logistic fit on
+    # XQuAD and the natural dev split with sentence vectors pooled at index time, its bias moved
+    # so that min_confidence 0.40 is its 0.36 point (one threshold for both confidence formulas);
+    # benchmarks/fit_confidence.py, docs/EVALUATION.md
+    confidence_weights: tuple[float, ...] = (-3.65, 3.39, 7.32, -2.82, 0.08, 5.39, 0.45)
     min_confidence: float = 0.40  # below this the bot says it could not find the answer
     related: int = 3  # closest articles listed with a refusal

@@ -84,21 +84,41 @@ class ExtractiveAnswerWriter:
         )
 
 
+# The signals the confidence combines, in the order of ``AnswerPolicy.confidence_weights``
+# (after its bias); ``benchmarks/fit_confidence.py`` fits the weights.
+CONFIDENCE_SIGNALS = ("coverage", "cosine", "dense", "agree", "dense_margin", "bm25_margin")
+
+
+def confidence_signals(best: Candidate, hits: Sequence[Hit]) -> dict[str, float]:
+    """What the confidence is made of: the best sentence's coverage of the question's terms
+    and its cosine to the question (0 when not measured), the best passage cosine, whether
+    both lists put the sentence's passage first, and the margin of each list's first passage
+    over its second among the hits (dense: cosine difference; BM25: share of the first's score)."""
+    dense = sorted((h.dense_score for h in hits if h.dense_score is not None), reverse=True)
+    bm25 = sorted((h.bm25_score for h in hits if h.bm25_score is not None), reverse=True)
+    return {
+        "coverage": best.coverage,
+        "cosine": best.cosine or 0.0,
+        "dense": max(0.0, dense[0]) if dense else 0.0,
+        "agree": float(best.hit.dense_rank == 1 and best.hit.bm25_rank == 1),
+        "dense_margin": dense[0] - dense[1] if len(dense) > 1 else 0.0,
+        "bm25_margin": (bm25[0] - bm25[1]) / bm25[0] if len(bm25) > 1 and bm25[0] > 0 else 0.0,
+    }
+
+
 def confidence_of(best: Candidate | None, hits: Sequence[Hit], policy: AnswerPolicy = AnswerPolicy()) -> float:
     """How sure we are that ``best`` answers, from 0 to 1. Without a measured sentence cosine:
     half the share of the question's (idf-weighted) terms the sentence holds, half how close
     the passages are in meaning (the best dense score; 0 without dense scores, as in bm25
-    mode). With one: a logistic combination of that coverage, the sentence's cosine to the
-    question, the best dense score and whether both lists put the sentence's passage first,
-    with weights fitted on XQuAD and natural news questions (``policy.confidence_weights``)."""
+    mode). With one: a logistic combination of ``confidence_signals`` with weights fitted on
+    XQuAD and natural news questions (``policy.confidence_weights``)."""
     if best is None:
         return 0.0
-    dense = max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
+    signals = confidence_signals(best, hits)
     if best.cosine is None:
-        return 0.5 * best.coverage + 0.5 * max(0.0, dense)
-    agree = float(best.hit.dense_rank == 1 and best.hit.bm25_rank == 1)
-    bias, w_cov, w_cos, w_dense, w_agree = policy.confidence_weights
-    z = bias + w_cov * best.coverage + w_cos * best.cosine + w_dense * max(0.0, dense) + w_agree * agree
+        return 0.5 * best.coverage + 0.5 * signals["dense"]
+    bias, *weights = policy.confidence_weights
+    z = bias + sum(w * signals[name] for w, name in zip(weights, CONFIDENCE_SIGNALS, strict=True))
     return 1.0 / (1.0 + math.exp(-z))
 
 

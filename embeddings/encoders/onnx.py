@@ -80,6 +80,33 @@ class OnnxEncoder:
                 progress(len(rows))
         return out
 
+    def encode_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors (as ``encode``) and, from the same run of the model, one unit
+        vector per character span of each text: the mean of the token outputs inside the span
+        (the model's own pooling, over a part of the text). A span whose tokens were all cut
+        off by the window gets its text's vector."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        parts: list[np.ndarray] = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in spans]
+        encodings = self._tokenizer.encode_batch(list(texts)) if texts else []
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = [encodings[i] for i in rows]
+            tokens, mask = self._run(batch)
+            out[rows] = _normalise(_pool(tokens, mask, self._pooling))
+            for row, i in enumerate(rows):
+                parts[i] = span_vectors(tokens[row], batch[row], spans[i], out[i])
+            if progress:
+                progress(len(rows))
+        return out, parts
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, without the special tokens (same numbers as the torch path)."""
         if not texts:
@@ -87,6 +114,11 @@ class OnnxEncoder:
         return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
 
     def _embed(self, encodings: Sequence[Encoding]) -> np.ndarray:
+        tokens, mask = self._run(encodings)
+        return _normalise(_pool(tokens, mask, self._pooling))
+
+    def _run(self, encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
+        """The model's token outputs (batch, width, dimension) and the attention mask."""
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -96,8 +128,24 @@ class OnnxEncoder:
             ids[row, :n], mask[row, :n], types[row, :n] = e.ids, 1, e.type_ids
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         session = self._single_session if len(encodings) == 1 else self._batch_session
-        tokens = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
-        return _normalise(_pool(tokens, mask, self._pooling))
+        tokens: np.ndarray = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        return tokens, mask
+
+
+def span_vectors(
+    tokens: np.ndarray, encoding: Encoding, spans: Sequence[tuple[int, int]], whole: np.ndarray
+) -> np.ndarray:
+    """Unit vectors of ``spans`` (character ranges of the encoded text): the mean of the token
+    outputs (``tokens``: width x dimension) whose characters start inside each span; special
+    tokens are left out. A span with no token in the window gets ``whole``."""
+    offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+    real = np.array(encoding.special_tokens_mask, dtype=bool) == 0
+    starts = offsets[:, 0]
+    out = np.empty((len(spans), tokens.shape[-1]), dtype=np.float32)
+    for row, (begin, end) in enumerate(spans):
+        inside = real & (starts >= begin) & (starts < end)
+        out[row] = tokens[: len(starts)][inside].mean(axis=0) if inside.any() else whole
+    return _normalise(out)
 
 
 def _session(ort: ModuleType, model: str, threads: int) -> Any:  # an ort.InferenceSession (untyped)

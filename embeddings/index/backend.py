@@ -89,6 +89,12 @@ class SearchSnapshot(Protocol):
         """The whole article with this id, text included; None when it is not indexed."""
         ...
 
+    def sentence_vectors(self, chunk_ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Per chunk id, the unit vectors of the chunk's sentences (one row per sentence, in
+        order) stored at index time; chunks without stored ones are left out (a backend that
+        stores none returns an empty dict, and answers encode sentences per question)."""
+        ...
+
     def close(self) -> None:
         """Release what this snapshot holds (files, connections)."""
         ...
@@ -107,8 +113,15 @@ class GenerationWriter(Protocol):
         """Drop these articles and their chunks."""
         ...
 
-    def add_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Add ``article`` with its chunks and their unit vectors (one row per chunk)."""
+    def add_article(
+        self,
+        article: Article,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray] | None = None,
+    ) -> None:
+        """Add ``article`` with its chunks and their unit vectors (one row per chunk), and
+        optionally each chunk's sentence vectors (a backend may ignore them)."""
         ...
 
     def publish(self, manifest: dict[str, Any]) -> dict[str, Any]:

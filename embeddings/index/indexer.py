@@ -13,6 +13,7 @@ import numpy as np
 from embeddings.encoders import Encoder
 from embeddings.index.backend import GenerationWriter, SearchBackend
 from embeddings.index.generations import check_compatible, expected_manifest
+from embeddings.index.sentence_vectors import SentenceVectorsKind, can_pool, embed_chunks
 from embeddings.index.store import MetadataStore
 from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.models import Article, Chunk, Corpus, IndexReport
@@ -43,6 +44,7 @@ class _Job:
     expected: dict[str, Any]
     batch_size: int
     progress: IndexProgress | None
+    sentence_vectors: SentenceVectorsKind = "pooled"
 
 
 def update_index(
@@ -54,6 +56,7 @@ def update_index(
     rebuild: bool = False,
     batch_size: int = 32,
     progress: IndexProgress | None = None,
+    sentence_vectors: SentenceVectorsKind = "pooled",
 ) -> IndexReport:
     """Make the live index of ``backend`` reflect ``corpus``.
 
@@ -62,10 +65,12 @@ def update_index(
     model or chunking change, which otherwise raises IndexMismatchError). Raises IndexBusyError
     if another writer holds the backend, and IndexWriteError when the storage refuses the write
     (disk full, quota, read-only, no permission): then nothing of the new version is left
-    behind and the previous one stays live.
+    behind and the previous one stays live. ``sentence_vectors`` says how the sentences'
+    vectors are made for the answers' evidence (see ``sentence_vectors``).
     """
     started = time.perf_counter()
-    job = _Job(encoder, config, expected_manifest(encoder.name, encoder.dimension, config), batch_size, progress)
+    expected = expected_manifest(encoder.name, encoder.dimension, config)
+    job = _Job(encoder, config, expected, batch_size, progress, sentence_vectors)
     with backend.writer(rebuild=rebuild) as writer:
         live = None if rebuild else backend.live_manifest()
         if live is not None:
@@ -80,7 +85,9 @@ def _update(job: _Job, writer: GenerationWriter, live: dict[str, Any] | None, co
         return IndexReport(unchanged=plan.unchanged, skipped=corpus.skipped, chunks_total=int(live.get("chunks") or 0))
     writer.delete_articles([a.id for a in plan.changed] + plan.removed)
     embedded = _embed_articles(job, writer, plan.added + plan.changed)
-    stored = writer.publish({**job.expected, "encoder": getattr(job.encoder, "variant", "unknown")})
+    stored = writer.publish(
+        {**job.expected, "encoder": getattr(job.encoder, "variant", "unknown"), "sentence_vectors": _made(job)}
+    )
     return IndexReport(
         added=tuple(a.id for a in plan.added),
         changed=tuple(a.id for a in plan.changed),
@@ -105,15 +112,26 @@ def _embed_articles(job: _Job, writer: GenerationWriter, articles: list[Article]
     total = sum(len(chunks) for _, chunks in chunked)
     if job.progress:
         job.progress.begin(total)
-    texts = [c.embed_text for _, chunks in chunked for c in chunks]
-    matrix = job.encoder.encode(
-        texts, batch_size=job.batch_size, progress=job.progress.advance if job.progress else None
+    matrix, sentences = embed_chunks(
+        job.encoder,
+        [c for _, chunks in chunked for c in chunks],
+        job.sentence_vectors,
+        batch_size=job.batch_size,
+        progress=job.progress.advance if job.progress else None,
     )
     row = 0
     for article, chunks in chunked:
-        writer.add_article(article, chunks, matrix[row : row + len(chunks)])
-        row += len(chunks)
+        end = row + len(chunks)
+        writer.add_article(article, chunks, matrix[row:end], None if sentences is None else sentences[row:end])
+        row = end
     return total
+
+
+def _made(job: _Job) -> str:
+    """How this run made sentence vectors (recorded in the manifest, for information)."""
+    if job.sentence_vectors == "pooled" and not can_pool(job.encoder):
+        return "none"
+    return job.sentence_vectors
 
 
 def probe_queries(store: MetadataStore, encoder: Encoder, count: int = 200, words: int = 8) -> np.ndarray:

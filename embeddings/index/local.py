@@ -41,6 +41,7 @@ from embeddings.index.generations import (
 )
 from embeddings.index.indexer import probe_queries
 from embeddings.index.lexical import LexicalIndex
+from embeddings.index.sentence_vectors import pack, unpack
 from embeddings.index.store import MetadataStore
 from embeddings.index.vectors import ANN_MIN_VECTORS, VectorIndex
 from embeddings.models import Article, Chunk
@@ -104,6 +105,10 @@ class LocalSnapshot:
 
     def article(self, article_id: str) -> Article | None:
         return self.store.article(article_id)
+
+    def sentence_vectors(self, chunk_ids: Iterable[int]) -> dict[int, np.ndarray]:
+        dimension = self.vectors.dimension
+        return {i: unpack(blob, dimension) for i, blob in self.store.sentence_vectors(chunk_ids).items()}
 
     def close(self) -> None:
         self.store.close()
@@ -185,11 +190,20 @@ class LocalGenerationWriter:
         store, vectors = self._begin()
         vectors.remove(store.delete_articles(article_ids))
 
-    def add_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        if len(chunks) != len(vectors):
+    def add_article(
+        self,
+        article: Article,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray] | None = None,
+    ) -> None:
+        if len(chunks) != len(vectors) or (sentence_vectors is not None and len(sentence_vectors) != len(chunks)):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for article {article.id!r}")
         store, index = self._begin()
-        index.add(store.add_article(article, list(chunks)), vectors)
+        ids = store.add_article(article, list(chunks))
+        index.add(ids, vectors)
+        if sentence_vectors is not None:
+            store.add_sentence_vectors(ids, [pack(m) for m in sentence_vectors])
 
     def publish(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Write the BM25 index, fit and write the vectors, then the manifest (with the counts,

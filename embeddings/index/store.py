@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     sentences TEXT NOT NULL, heading TEXT NOT NULL, tokens INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id, ordinal);
+CREATE TABLE IF NOT EXISTS sentence_vectors (chunk_id INTEGER PRIMARY KEY, vectors BLOB NOT NULL);
 """
 
 _ARTICLE_COLUMNS = "id, title, text, path, content_hash, published, source, url, place"
@@ -80,6 +81,10 @@ class MetadataStore:
             for article_id in ids:
                 rows = self._conn.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))
                 removed.extend(r[0] for r in rows)
+                self._conn.execute(
+                    "DELETE FROM sentence_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE article_id=?)",
+                    (article_id,),
+                )
                 self._conn.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
                 self._conn.execute("DELETE FROM articles WHERE id=?", (article_id,))
         return removed
@@ -102,6 +107,11 @@ class MetadataStore:
                 ),
             )
             return [self._insert_chunk(c) for c in chunks]
+
+    def add_sentence_vectors(self, chunk_ids: Sequence[int], packed: Sequence[bytes]) -> None:
+        """Store each chunk's sentence vectors (``sentence_vectors.pack``'d), by chunk id."""
+        with self._lock, self._transaction():
+            self._conn.executemany("INSERT OR REPLACE INTO sentence_vectors VALUES (?, ?)", zip(chunk_ids, packed))
 
     def _insert_chunk(self, chunk: Chunk) -> int:
         sentences = json.dumps([[s.start, s.end] for s in chunk.sentences])
@@ -170,6 +180,22 @@ class MetadataStore:
                 ids,
             ).fetchall()
         return {row[0]: chunk_with_article(row) for row in rows}
+
+    def sentence_vectors(self, chunk_ids: Iterable[int]) -> dict[int, bytes]:
+        """The packed sentence vectors of these chunks; chunks without them (an index built
+        before they were stored, or without them) are left out."""
+        ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        try:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})", ids
+                ).fetchall()
+        except sqlite3.OperationalError:  # a generation written before the table existed
+            return {}
+        return {int(i): bytes(blob) for i, blob in rows}
 
     def chunk_ids(self) -> list[int]:
         """Every chunk id, ascending."""

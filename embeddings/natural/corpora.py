@@ -29,6 +29,7 @@ from embeddings.encoders import Encoder, Progress
 from embeddings.engine import Engine
 from embeddings.errors import CorpusError
 from embeddings.index.generations import expected_manifest
+from embeddings.index.sentence_vectors import SpanEncoder, can_pool
 from embeddings.ingest.chunking import ChunkingConfig
 from embeddings.ingest.corpus import read_corpus
 from embeddings.models import Article, Corpus
@@ -64,6 +65,8 @@ class VectorCache:
         self.max_tokens = encoder.max_tokens
         self.variant = getattr(encoder, "variant", "unknown")
         self._vectors: dict[bytes, np.ndarray] = {}
+        self._spans: dict[bytes, np.ndarray] = {}  # a text and its spans → the spans' vectors
+        self.pools_spans = can_pool(encoder)
         self.checkpoint: Path | None = None
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
@@ -84,6 +87,35 @@ class VectorCache:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
 
+    def encode_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As ``encode``, with the span vectors of a ``SpanEncoder`` (remembered by the text and
+        its spans); without one, no span vectors can be made (raises TypeError)."""
+        if not isinstance(self.encoder, SpanEncoder):
+            raise TypeError(f"the encoder {self.name} cannot pool spans")
+        keys = [hashlib.sha1(f"{t}\0{list(s)}".encode()).digest() for t, s in zip(texts, spans, strict=True)]
+        if progress is not None and (known := sum(k in self._spans for k in keys)):
+            progress(known)
+        todo = list({k: i for i, k in enumerate(keys) if k not in self._spans}.values())
+        for start in range(0, len(todo), CHECKPOINT_EVERY):
+            part = todo[start : start + CHECKPOINT_EVERY]
+            made, pooled = self.encoder.encode_spans(
+                [texts[i] for i in part], [spans[i] for i in part], batch_size=batch_size, progress=progress
+            )
+            for i, vector, rows in zip(part, made, pooled, strict=True):
+                self._vectors[hashlib.sha1(texts[i].encode()).digest()] = vector
+                self._spans[keys[i]] = rows
+            if self.checkpoint is not None:
+                self.save(self.checkpoint)
+        matrix = self.encode(texts) if texts else np.zeros((0, self.dimension), dtype=np.float32)
+        return matrix, [self._spans[k] for k in keys]
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.encoder.count_tokens(texts)
 
@@ -95,14 +127,29 @@ class VectorCache:
         keys = np.array(list(self._vectors), dtype="S20")
         matrix = np.stack(list(self._vectors.values())) if self._vectors else np.zeros((0, self.dimension), "float32")
         tmp = path.with_name(f".{path.name}.tmp")
+        counts = np.array([len(v) for v in self._spans.values()], dtype=np.int32)
+        rows = [v for v in self._spans.values() if len(v)]
+        spans = np.concatenate(rows).astype(np.float16) if rows else np.zeros((0, self.dimension), "float16")
         with tmp.open("wb") as handle:
-            np.savez(handle, keys=keys, vectors=matrix.astype(np.float32))
+            np.savez(
+                handle,
+                keys=keys,
+                vectors=matrix.astype(np.float32),
+                span_keys=np.array(list(self._spans), dtype="S20"),
+                span_counts=counts,
+                span_vectors=spans,
+            )
         os.replace(tmp, path)
 
     def load(self, path: Path) -> None:
         """Add the vectors saved at ``path``."""
         with np.load(path) as data:
             self._vectors.update(zip((bytes(k) for k in data["keys"]), data["vectors"], strict=True))
+            if "span_keys" in data:
+                ends = np.cumsum(data["span_counts"])
+                vectors = data["span_vectors"].astype(np.float32)
+                for key, end, count in zip(data["span_keys"], ends, data["span_counts"], strict=True):
+                    self._spans[bytes(key)] = vectors[end - count : end]
 
 
 class IndexCache:
@@ -120,6 +167,8 @@ class IndexCache:
             **expected_manifest(encoder.name, encoder.dimension, config),
             "corpus_sha256": digest,
             "variant": getattr(encoder, "variant", "unknown"),
+            # an index with sentence vectors is another index (``sentence_vectors``)
+            "sentence_vectors": settings.sentence_vectors if can_pool(encoder) else "none",
         }
         self.key = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
         self.vectors = VectorCache(encoder)

@@ -104,6 +104,11 @@ class PostgresSnapshot:
         rows = self._rows(f"SELECT {_ARTICLE} FROM newsbot_articles a WHERE a.id = %(id)s AND {_A}", {"id": article_id})
         return Article(*rows[0]) if rows else None
 
+    def sentence_vectors(self, chunk_ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """None stored in the database (yet): the semantic evidence encodes its few best
+        candidate sentences per question instead (docs/EVALUATION.md)."""
+        return {}
+
     def close(self) -> None:
         """Nothing to release: the pool belongs to the backend."""
 

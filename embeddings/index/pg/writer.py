@@ -97,7 +97,13 @@ class PostgresGenerationWriter:
             assert self._hashes is not None
             self._hashes.pop(article_id, None)
 
-    def add_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def add_article(
+        self,
+        article: Article,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray] | None = None,  # not stored: answers encode per question
+    ) -> None:
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for article {article.id!r}")
         self.article_hashes()
