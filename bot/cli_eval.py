@@ -14,7 +14,9 @@ from .cli_context import AsJson, Mode, engine_of
 
 def evaluate(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="SQuAD v1.1-format JSON (or .zip).")],
+    file: Annotated[
+        Path | None, typer.Argument(help="SQuAD v1.1-format JSON (or .zip); not needed with --feedback.")
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
     mode: Mode = "hybrid",
     holdout: Annotated[
@@ -24,10 +26,23 @@ def evaluate(
         ),
     ] = 5,
     as_json: AsJson = False,
+    feedback: Annotated[
+        bool,
+        typer.Option(
+            "--feedback", help="Ask the 👎-with-correction questions of the feedback store again; exit 1 if any fails."
+        ),
+    ] = False,
 ) -> None:
     """Measure retrieval and answers on SQuAD-format data, in a temporary index."""
     from embeddings.evaluation import load_squad, run_evaluation
 
+    if feedback:
+        from .cli_feedback import check_corrections
+
+        check_corrections(ctx)
+        return
+    if file is None:
+        raise typer.BadParameter("give a SQuAD-format FILE, or --feedback", param_hint="FILE")
     engine = engine_of(ctx)
     result = run_evaluation(load_squad(file, limit=limit), engine.settings, engine.encoder, mode=mode, holdout=holdout)
     result = {"file": str(file), **result}

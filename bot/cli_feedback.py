@@ -25,7 +25,7 @@ def feedback_command(
     ] = False,
 ) -> None:
     """Feedback from the Discord buttons: counts, an export, and the corrected answers as regression questions."""
-    from embeddings.feedback import open_feedback_store, passes, regression_questions, row_to_dict
+    from embeddings.feedback import open_feedback_store, regression_questions, row_to_dict
 
     store = open_feedback_store(settings_of(ctx))
     try:
@@ -45,13 +45,27 @@ def feedback_command(
         f"{len(questions)} corrections"
     )
     if check:
-        engine = engine_of(ctx)
-        failed = [q for q in questions if not passes(q.expected, render.answer_text(engine.answer(q.question)))]
-        for q in failed:
-            typer.echo(f"still wrong: {q.question!r} (expected {q.expected!r})")
-        typer.echo(f"{len(questions) - len(failed)}/{len(questions)} corrected questions now answered right")
-        if failed:
-            sys.exit(1)
+        check_corrections(ctx, questions)
+
+
+def check_corrections(ctx: typer.Context, questions: list | None = None) -> None:
+    """Ask the 👎-with-correction questions again (all of the store's when ``questions`` is
+    None); print each one still wrong and exit 1 if any is (``feedback --check``, ``eval --feedback``)."""
+    from embeddings.feedback import open_feedback_store, passes, regression_questions
+
+    if questions is None:
+        store = open_feedback_store(settings_of(ctx))
+        try:
+            questions = regression_questions(list(store.rows()))
+        finally:
+            store.close()
+    engine = engine_of(ctx)
+    failed = [q for q in questions if not passes(q.expected, render.answer_text(engine.answer(q.question)))]
+    for q in failed:
+        typer.echo(f"still wrong: {q.question!r} (expected {q.expected!r})")
+    typer.echo(f"{len(questions) - len(failed)}/{len(questions)} corrected questions now answered right")
+    if failed:
+        sys.exit(1)
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -32,3 +32,15 @@ def test_corrections_become_regression_questions_that_are_checked_against_the_in
     assert "still wrong: 'Who will chair the meeting of the secretaries?'" in result.stdout
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["expected"] for r in rows) == ["May 21-22", "Someone Else Entirely"]
+
+    # `newsbot eval --feedback` is the same check, reached from the evaluation command.
+    result = run(["eval", "--feedback"], workdir)
+    assert result.returncode == 1, result.stderr
+    assert "1/2 corrected questions now answered right" in result.stdout
+    assert "still wrong: 'Who will chair the meeting of the secretaries?'" in result.stdout
+
+
+def test_eval_without_a_file_or_feedback_says_what_it_needs(workdir):  # noqa: F811
+    result = run(["eval"], workdir)
+    assert result.returncode == 2
+    assert "--feedback" in result.stderr
