@@ -68,6 +68,12 @@ def main() -> None:
         "--no-bulk", action="store_true", help="copy in row by row into the existing indexes (the update path)"
     )
     parser.add_argument("--ingest-only", action="store_true", help="measure the copy and the disk, not the queries")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database in data/bench/pg-SIZE (stopped) for a later --reuse"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="query the database a --keep run left, without copying again"
+    )
     args = parser.parse_args()
     cache = (ROOT / "models").resolve()
     encoder = load_encoder(EngineSettings(_env_file=None, model_cache_dir=cache))
@@ -80,8 +86,9 @@ def main() -> None:
     import pgserver
 
     pgdata = (ROOT / f"pg-{args.size}").resolve()
-    shutil.rmtree(pgdata, ignore_errors=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    if not args.reuse:
+        shutil.rmtree(pgdata, ignore_errors=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop" if args.keep or args.reuse else "delete")
     try:
         result = _compare(server.get_uri(), local_dir, encoder, real, args)
     finally:
@@ -91,6 +98,9 @@ def main() -> None:
 
 def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
     pg = PostgresBackend(Database(url, timeout=60.0), encoder.dimension)
+    if args.reuse:
+        ingest = {"machine": machine(), "postgres_disk": _database_mb(pg), "reused": True}
+        return {**ingest, **_queries(pg, local_dir, encoder, real, args)}
     started = time.perf_counter()
     stored = migrate(LocalBackend(local_dir), pg, bulk=not args.no_bulk)
     ingest_s = time.perf_counter() - started
@@ -107,6 +117,10 @@ def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
     if args.ingest_only:
         pg.close()
         return ingest
+    return {**ingest, **_queries(pg, local_dir, encoder, real, args)}
+
+
+def _queries(pg: PostgresBackend, local_dir: Path, encoder, real, args) -> dict:
     settings = EngineSettings(_env_file=None, data_dir=local_dir, model_cache_dir=(ROOT / "models").resolve())
     engines = {"local": Engine(settings, encoder), "postgres": Engine(settings, encoder, backend=pg)}
     for engine in engines.values():
@@ -130,7 +144,6 @@ def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
         for name, rows in timings.items()
     }
     return {
-        **ingest,
         "queries": len(questions),
         "local_disk_mb": folder_mb(engines["local"].backend.open_snapshot().path),
         "search_ms": stats,
