@@ -72,6 +72,10 @@ def evaluate_news(
     ] = None,
     small_sizes: Annotated[str, typer.Option(help="Other articles per small corpus, comma-separated.")] = "5,50",
     seed: Annotated[int, typer.Option(help="Seed of the small corpora's random articles.")] = 0,
+    details: Annotated[
+        Path | None,
+        typer.Option(help="Also write one JSON line per question and setting (answer, hits, failure) to this file."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Measure answers on natural questions about the Wikinews corpus: the whole corpus, small
@@ -97,6 +101,7 @@ def evaluate_news(
         which=which,
         sizes=sizes,
         seed=seed,
+        details=details,
     )
     result = {"questions_dir": str(questions), "corpus": str(corpus), **result}
     typer.echo(render.dumps(result) if as_json else _natural_table(result))

@@ -21,7 +21,7 @@ from embeddings.encoders import Encoder
 from embeddings.models import Corpus
 from embeddings.natural.corpora import IndexCache, sample_others
 from embeddings.natural.questions import NaturalQuestion
-from embeddings.natural.scoring import Expect, Outcome, ask, by_split
+from embeddings.natural.scoring import Expect, Outcome, ask, by_split, write_details
 from embeddings.settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -60,11 +60,21 @@ def run_natural(
     which: Sequence[str] = SETTINGS,
     sizes: Sequence[int] = (5, 50),
     seed: int = 0,
+    details: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``questions`` over ``corpus`` in the settings named by ``which``; one dict with the
     run's facts and, per setting (``whole``, ``small-5``, ``small-50``, ``heldout``), the scores
-    per split (``dev``, ``test``, ``all``)."""
+    per split (``dev``, ``test``, ``all``). With ``details``, that file gets one JSON line per
+    question and setting (``Outcome.details``)."""
     cache = IndexCache(cache_dir, settings, encoder, corpus, digest)
+    if details is not None:
+        Path(details).write_text("", encoding="utf-8")
+
+    def scored(name: str, outcomes: list[Outcome]) -> dict[str, dict[str, float | int]]:
+        if details is not None:
+            write_details(details, name, outcomes)
+        return by_split(outcomes)
+
     answerable = [q for q in questions if not q.near_miss]
     result: dict[str, Any] = {
         "articles": len(corpus.articles),
@@ -74,14 +84,18 @@ def run_natural(
         "index_key": cache.key,
     }
     if "whole" in which:
-        result["whole"] = by_split(_ask_all(cache.whole(), settings, encoder, questions, lambda q: _expect(q, set())))
+        result["whole"] = scored(
+            "whole", _ask_all(cache.whole(), settings, encoder, questions, lambda q: _expect(q, set()))
+        )
     for size in sizes if "small" in which else ():
-        result[f"small-{size}"] = by_split(_small(cache, settings, encoder, questions, size, seed))
+        result[f"small-{size}"] = scored(f"small-{size}", _small(cache, settings, encoder, questions, size, seed))
     if "heldout" in which:
         held = heldout_articles(questions)
         result["heldout_articles"] = len(held)
         data_dir = cache.without(held)
-        result["heldout"] = by_split(_ask_all(data_dir, settings, encoder, questions, lambda q: _expect(q, held)))
+        result["heldout"] = scored(
+            "heldout", _ask_all(data_dir, settings, encoder, questions, lambda q: _expect(q, held))
+        )
     return result
 
 

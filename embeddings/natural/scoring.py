@@ -3,17 +3,30 @@ bot asks) and scoring what came back."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from embeddings.models import Answer, Hit
 from embeddings.natural.questions import KINDS, NaturalQuestion
 
 Expect = Literal["answer", "near-miss", "held-out"]
 RANKS = (1, 5, 10)
+SPAN_KINDS = ("when", "who", "where", "number")  # the kinds whose short answer is cut from the sentence
+# What went wrong, in the order the answer is built: article, sentence, span; and refusals.
+FAILURES = (
+    "refused",  # answerable, but refused
+    "wrong_article",  # another article cited, its sentence does not hold the answer
+    "wrong_sentence",  # the right article cited, a sentence that does not hold the answer
+    "no_span",  # the sentence holds the answer, no short answer cut from it
+    "wrong_span",  # the sentence holds the answer, the short answer is another part of it
+    "near_miss_answered",  # a near miss (no article states it) answered
+    "heldout_answered",  # its article is not indexed, answered anyway
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +56,53 @@ class Outcome:
         """The answer cites the question's own article first."""
         sources = self.answer.sources
         return self.answer.answered and bool(sources) and sources[0].article_id == self.question.article_id
+
+    @property
+    def failure(self) -> str | None:
+        """The first thing that went wrong (one of ``FAILURES``), or None for a right answer: a
+        refusal where one is due; else a sentence holding the answer and, for a kind with short
+        answers, a right short answer."""
+        answered = self.answer.answered
+        if self.expect != "answer":
+            return None if not answered else f"{self.expect.replace('-', '_')}_answered"
+        if not answered:
+            return "refused"
+        if not self.sentence_hit:
+            return "wrong_sentence" if self.cited_article else "wrong_article"
+        if self.question.kind not in SPAN_KINDS or self.short_hit:
+            return None
+        return "no_span" if self.answer.short_answer is None else "wrong_span"
+
+    def details(self, setting: str) -> dict[str, Any]:
+        """One JSON-ready line about this outcome, for reading the failures one by one."""
+        q, a = self.question, self.answer
+        return {
+            "setting": setting,
+            "id": q.id,
+            "split": q.split,
+            "kind": q.kind,
+            "style": q.style,
+            "expect": self.expect,
+            "question": q.question,
+            "article_id": q.article_id,
+            "rank": self.rank,
+            "answered": a.answered,
+            "cited_article_id": a.sources[0].article_id if a.sources else None,
+            "quoted": a.sentences[0] if a.sentences else None,
+            "short_answer": a.short_answer,
+            "confidence": round(a.confidence, 3),
+            "sentence_hit": self.sentence_hit,
+            "short_hit": self.short_hit,
+            "cited_article": self.cited_article,
+            "failure": self.failure,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+
+def write_details(path: Path, setting: str, outcomes: Sequence[Outcome]) -> None:
+    """Append one JSON line per outcome to ``path`` (the caller empties it first)."""
+    with Path(path).open("a", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(o.details(setting), ensure_ascii=False) + "\n" for o in outcomes)
 
 
 def ask(
@@ -95,6 +155,9 @@ def score(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
     # duplicate): answers that quote it are counted here, so a reader can tell them apart.
     out["heldout_answered_elsewhere"] = _rate(held, lambda o: o.sentence_hit)
     out["refusal_rate"] = _rate(near + held, lambda o: not o.answer.answered)
+    # How many went wrong, by the first thing that did (``FAILURES``): what to fix first.
+    for name in FAILURES:
+        out[f"failed_{name}"] = sum(1 for o in outcomes if o.failure == name)
     latencies = [o.latency_ms for o in outcomes]
     out["latency_ms_p50"] = round(_percentile(latencies, 50), 1)
     out["latency_ms_p95"] = round(_percentile(latencies, 95), 1)

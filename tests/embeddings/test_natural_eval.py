@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from embeddings.errors import QuestionFileError
+from embeddings.models import Answer, Citation
 from embeddings.natural import corpora
 from embeddings.natural.corpora import IndexCache, read_corpus_file
-from embeddings.natural.questions import load_questions, split_of
+from embeddings.natural.questions import load_questions, parse_question, split_of
 from embeddings.natural.runner import heldout_articles, run_natural
+from embeddings.natural.scoring import FAILURES, Outcome
 from embeddings.settings import EngineSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -193,7 +195,8 @@ def test_the_harness_scores_every_setting_and_split_and_reuses_its_cached_index(
     questions = load_questions(tiny / "questions", {a.id for a in corpus.articles})
     settings = EngineSettings(_env_file=None, data_dir=tmp_path / "unused")
     cache = tmp_path / "cache"
-    result = run_natural(questions, corpus, digest, settings, encoder, cache_dir=cache, sizes=(1, 3))
+    details = tmp_path / "details.jsonl"
+    result = run_natural(questions, corpus, digest, settings, encoder, cache_dir=cache, sizes=(1, 3), details=details)
 
     assert (result["articles"], result["questions"], result["near_miss_questions"]) == (5, 6, 1)
     assert set(result) >= {"whole", "small-1", "small-3", "heldout"}
@@ -211,11 +214,56 @@ def test_the_harness_scores_every_setting_and_split_and_reuses_its_cached_index(
     heldout = result["heldout"]["all"]
     assert (heldout["questions"], heldout["heldout_questions"], heldout["near_miss_questions"]) == (2, 4, 1)
 
+    lines = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
+    assert [line["setting"] for line in lines] == [
+        s for s in ("whole", "small-1", "small-3", "heldout") for _ in range(7)
+    ]
+    for name in ("whole", "heldout"):
+        rows = [line for line in lines if line["setting"] == name]
+        failed = {f: sum(1 for r in rows if r["failure"] == f) for f in FAILURES}
+        assert failed == {f: result[name]["all"][f"failed_{f}"] for f in FAILURES}
+        assert sum(r["sentence_hit"] for r in rows if r["expect"] == "answer") == round(
+            result[name]["all"]["sentence_hit"] * result[name]["all"]["questions"]
+        )
+    held_rows = [r for r in lines if r["setting"] == "heldout" and r["expect"] == "held-out"]
+    assert {r["article_id"] for r in held_rows} == held and all(r["rank"] is None for r in held_rows)
+
     whole_dir = next(cache.glob("whole-*"))
     built = (whole_dir / "CURRENT").read_text()
     again = run_natural(questions, corpus, digest, settings, encoder, cache_dir=cache, which=("whole",))
     assert (whole_dir / "CURRENT").read_text() == built  # the same generation, not a rebuild
     assert again["whole"]["all"]["recall@5"] == 1.0
+
+
+def outcome(article: str | None, kind: str, cited: str, quoted: str, short: str | None, answered=True) -> Outcome:
+    """A made-up outcome of a question about ``article`` whose answer is "Voss"."""
+    near = {} if article else {"near_article_ids": ["tiny-harbour"]}
+    line = question_line(1, article, "who is the mayor", kind, ["Voss"] if article else [], **near)
+    question = parse_question(line, "made up")
+    answer = Answer("q", answered, short, (quoted,) if answered else (), (Citation(cited, "t"),), 0.5, "q")
+    return Outcome(question, "near-miss" if article is None else "answer", 1, answer, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("case", "failure"),
+    [
+        ({"cited": "a", "quoted": "Mayor Clara Voss cut it.", "short": "Clara Voss"}, None),
+        ({"cited": "b", "quoted": "Mayor Voss, in another story.", "short": "Voss"}, None),  # the fact, told elsewhere
+        ({"cited": "b", "quoted": "The harbour cost 84 million.", "short": None}, "wrong_article"),
+        ({"cited": "a", "quoted": "The harbour cost 84 million.", "short": None}, "wrong_sentence"),
+        ({"cited": "a", "quoted": "Mayor Clara Voss cut it.", "short": None}, "no_span"),
+        ({"cited": "a", "quoted": "Mayor Clara Voss cut it.", "short": "Mayor"}, "wrong_span"),
+        ({"cited": "a", "quoted": "", "short": None, "answered": False}, "refused"),
+    ],
+)
+def test_a_failure_is_named_by_the_first_step_of_the_answer_that_went_wrong(case, failure):
+    assert outcome("a", "who", **case).failure == failure
+
+
+def test_a_quoted_sentence_is_enough_for_a_kind_without_short_answers_and_a_near_miss_must_be_refused():
+    assert outcome("a", "other", cited="a", quoted="Mayor Clara Voss cut it.", short=None).failure is None
+    assert outcome(None, "who", cited="a", quoted="Mayor Voss.", short="Voss").failure == "near_miss_answered"
+    assert outcome(None, "who", cited="a", quoted="", short=None, answered=False).failure is None
 
 
 def test_a_changed_corpus_gets_its_own_cached_index(tiny, encoder, tmp_path):
