@@ -271,3 +271,43 @@ def test_topic_digest_of_an_unrelated_query_still_cites_points(engine, encoder):
 def test_topic_digest_without_hits_has_no_points(encoder):
     summary = summarize_topic("anything", [], encoder)
     assert summary.title == "Digest: anything" and summary.points == () and summary.article is None
+
+
+# Two made-up dated articles, a story and its follow-up, that tell one fact (the evacuation) in
+# different words, as follow-ups recap: a digest of the story should tell it once.
+DAM_STORY = {
+    "halden-dam.md": (
+        "# Halden dam bursts and floods the Rell valley\n\nDate: 2024-04-02\n\n"
+        "The Halden dam on the Rell river burst early on Tuesday, flooding the valley below. "
+        "Some 1,200 residents of Oberau were evacuated by the fire brigade overnight. "
+        "Engineers had warned about cracks in the dam wall for years.\n"
+    ),
+    "halden-inquiry.md": (
+        "# Inquiry ordered into the Halden dam failure\n\nDate: 2024-04-05\n\n"
+        "The regional government ordered an inquiry on Friday into the failure of the Halden dam. "
+        "About 1,200 residents of Oberau were taken out of their homes overnight by firefighters. "
+        "Repairs to the dam are expected to cost 40 million euros.\n"
+    ),
+}
+EVACUATION = ("Some 1,200 residents of Oberau were evacuated", "About 1,200 residents of Oberau were taken out")
+
+
+def test_topic_digest_of_a_story_and_its_follow_up_tells_a_fact_they_share_once(tmp_path, make_engine, monkeypatch):
+    folder = tmp_path / "dam"
+    folder.mkdir()
+    for name, text in DAM_STORY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    engine = make_engine(folder)
+    engine.refresh()
+    hits = engine.search("Oberau flood", 10)
+
+    def evacuation_points() -> list[str]:
+        points = summarize_topic("Oberau flood", hits, engine.encoder).points
+        assert {p.citation.article_id for p in points} == {h.article.id for h in hits}  # both articles cited
+        return [p.text for p in points if p.text.startswith(EVACUATION)]
+
+    assert len(evacuation_points()) == 1
+    # Not by chance: both tellings are among the points when redundancy is not weighed at all.
+    monkeypatch.setattr("embeddings.summaries.NEAR_DUPLICATE", 2.0)
+    monkeypatch.setattr("embeddings.summaries.MMR_LAMBDA", 1.0)
+    assert len(evacuation_points()) == 2
