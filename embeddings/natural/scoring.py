@@ -85,6 +85,7 @@ class Outcome:
             "expect": self.expect,
             "question": q.question,
             "article_id": q.article_id,
+            "story": q.story,
             "rank": self.rank,
             "answered": a.answered,
             "cited_article_id": a.sources[0].article_id if a.sources else None,
