@@ -64,7 +64,11 @@ class Outcome:
         answers, a right short answer."""
         answered = self.answer.answered
         if self.expect != "answer":
-            return None if not answered else f"{self.expect.replace('-', '_')}_answered"
+            return (
+                None
+                if not answered
+                else {"near-miss": "near_miss_answered", "held-out": "heldout_answered"}[self.expect]
+            )
         if not answered:
             return "refused"
         if not self.sentence_hit:

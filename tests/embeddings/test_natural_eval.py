@@ -227,6 +227,7 @@ def test_the_harness_scores_every_setting_and_split_and_reuses_its_cached_index(
         )
     held_rows = [r for r in lines if r["setting"] == "heldout" and r["expect"] == "held-out"]
     assert {r["article_id"] for r in held_rows} == held and all(r["rank"] is None for r in held_rows)
+    assert result["heldout"]["all"]["failed_heldout_answered"] == sum(r["answered"] for r in held_rows)
 
     whole_dir = next(cache.glob("whole-*"))
     built = (whole_dir / "CURRENT").read_text()
@@ -235,13 +236,13 @@ def test_the_harness_scores_every_setting_and_split_and_reuses_its_cached_index(
     assert again["whole"]["all"]["recall@5"] == 1.0
 
 
-def outcome(article: str | None, kind: str, cited: str, quoted: str, short: str | None, answered=True) -> Outcome:
+def outcome(article: str | None, kind: str, cited: str, quoted: str, short: str | None, answered=True, expect="answer"):
     """A made-up outcome of a question about ``article`` whose answer is "Voss"."""
     near = {} if article else {"near_article_ids": ["tiny-harbour"]}
     line = question_line(1, article, "who is the mayor", kind, ["Voss"] if article else [], **near)
     question = parse_question(line, "made up")
     answer = Answer("q", answered, short, (quoted,) if answered else (), (Citation(cited, "t"),), 0.5, "q")
-    return Outcome(question, "near-miss" if article is None else "answer", 1, answer, 1.0)
+    return Outcome(question, "near-miss" if article is None else expect, 1, answer, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -264,6 +265,9 @@ def test_a_quoted_sentence_is_enough_for_a_kind_without_short_answers_and_a_near
     assert outcome("a", "other", cited="a", quoted="Mayor Clara Voss cut it.", short=None).failure is None
     assert outcome(None, "who", cited="a", quoted="Mayor Voss.", short="Voss").failure == "near_miss_answered"
     assert outcome(None, "who", cited="a", quoted="", short=None, answered=False).failure is None
+    held = {"cited": "b", "quoted": "Mayor Voss.", "short": "Voss", "expect": "held-out"}
+    assert outcome("a", "who", **held).failure == "heldout_answered"
+    assert outcome("a", "who", **held | {"answered": False}).failure is None
 
 
 def test_a_changed_corpus_gets_its_own_cached_index(tiny, encoder, tmp_path):
