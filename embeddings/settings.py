@@ -47,7 +47,7 @@ class EngineSettings(BaseSettings):
     answer_writer: AnswerWriterKind = Field("extractive", description="How answers are written from the evidence.")
     # Lexical by default until the suite and the 10k-chunk latency probe have run with the
     # semantic scorer on stored sentence vectors (docs/EVALUATION.md, "Sentence vectors at index time").
-    answer_evidence: AnswerEvidenceKind = Field("lexical", description="How evidence sentences are scored.")
+    answer_evidence: AnswerEvidenceKind = Field("semantic", description="How evidence sentences are scored.")
     # Heuristic by default until the suite and the latency benchmark have run with the entity
     # model, which cuts better names (docs/EVALUATION.md) but loads in seconds per engine.
     answer_entities: AnswerEntitiesKind = Field("heuristic", description="How short answers that are names are cut.")

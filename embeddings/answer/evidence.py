@@ -61,7 +61,8 @@ def read_question(
     predicate = [w.lower() for w in focus_words(question)]
     focus = set(analyzer.terms(" ".join(predicate)))
     weights = {
-        t: analyzer.idf(t) * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
+        t: max(analyzer.idf(t), policy.idf_floor)
+        * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
         for t in analyzer.terms(standalone)
         if t not in _QUESTION_WORDS
     }
@@ -180,7 +181,8 @@ class TextEmbedder(Protocol):
 class SemanticEvidenceScorer:
     """The lexical score plus ``policy.semantic_weight`` x the cosine between the question and
     the sentence (MiniLM, a sentence-embedding model), so a paraphrase that shares few words
-    still wins on meaning. Sentence vectors stored with the index (made at index time) are
+    still wins on meaning, minus ``policy.untyped_penalty`` for a sentence holding no span of
+    the kind a when/who/number question asks for. Sentence vectors stored with the index (made at index time) are
     used for every candidate; without them only the ``policy.semantic_candidates`` best by the
     lexical score (and a few holding a span of the asked-for kind) are encoded at question time
     (~2-4 ms a sentence on 2 cores; see docs/EVALUATION.md)."""
@@ -206,13 +208,24 @@ class SemanticEvidenceScorer:
         if missing:
             vectors = self.embedder.embed_texts([c.text for c in missing])
             cosines.update((id(c), float(v @ query)) for c, v in zip(missing, vectors))
-        weight = self.policy.semantic_weight
+        weight, missing_slot = self.policy.semantic_weight, self._untyped_penalty(question)
         scored = [
-            replace(c, cosine=x, score=c.score + weight * x) if (x := cosines.get(id(c))) is not None else c
+            replace(c, cosine=x, score=c.score + weight * x - (missing_slot if c.span is None else 0.0))
+            if (x := cosines.get(id(c))) is not None
+            else c
             for c in ranked
         ]
         measured = [c for c in scored if c.cosine is not None]
         return sorted(measured, key=lambda c: c.score, reverse=True) + [c for c in scored if c.cosine is None]
+
+    def _untyped_penalty(self, question: QuestionFeatures) -> float:
+        # Meaning alone cannot tell "the heads of the delegations" from who heads the meeting:
+        # a when/who/number question's sentence must also hold a span of that kind. Not for
+        # "where": a place is found only after "in", "at", "near"..., so the patterns miss
+        # many sentences that do name it (docs/EVALUATION.md measures both).
+        if question.kind in (AnswerType.OTHER, AnswerType.WHERE):
+            return 0.0
+        return self.policy.untyped_penalty
 
 
 def _stored(vectors: Mapping[int, np.ndarray], hits: Sequence[Hit]) -> dict[tuple[int, str], np.ndarray]:
