@@ -109,8 +109,10 @@ _OF_LIST = re.compile(r"\bof\s+(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*(?:,\s
 # The speaker of a report ("..., Lu said.", "said spokesperson Lu Kang", "according to Lu"): the
 # source of the sentence, not who did what it reports, unless the question asks who said it.
 _SPEECH = r"(?:said|says|told|added|announced|stated|noted|explained|wrote|warned|claimed|confirmed)"
-_SPEAKER_AFTER = re.compile(rf"\s*(?:\([^)]*\)\s*)?{_SPEECH}\b")
-_SPEAKER_BEFORE = re.compile(rf"\b(?:{_SPEECH}|according to)\s+(?:[\w’'.-]+\s+){{0,5}}$", re.I)
+_SPEAKER_AFTER = re.compile(
+    rf"\s*(?:\([^)]*\)\s*)?{_SPEECH}\b(?!\s+(?:that\s+)?(?:it|he|she|they|we|its|his|her|their)\b)"
+)  # "Honda said it would build ...": the speaker speaks of itself, it is who
+_SPEAKER_BEFORE = re.compile(rf"\b(?:{_SPEECH}|[Aa]ccording to)\s+(?:[A-Z][\w’'.-]*\s+){{0,5}}$")  # titles only
 _SPEECH_TERMS = frozenset(
     "said say says told tell ad announc state note explain wrote write warn claim confirm accord spokesperson "
     "spokesman spokeswoman quot report speak spoke comment".split()

@@ -148,3 +148,21 @@ def test_the_settings_choose_semantic_evidence_unless_lexical_is_asked_for(seeds
     engine.refresh()
     answer = engine.answer("when does the SCO security meeting happen?")
     assert answer.answered and "May 21" in (answer.short_answer or "")
+
+
+@pytest.mark.parametrize("kind, factor", [(AnswerType.WHEN, 0.5), (AnswerType.NUMBER, 0.5), (AnswerType.OTHER, 1.0)])
+def test_a_when_or_how_many_sentence_without_a_date_or_number_halves_the_confidence(kind, factor):
+    """ "How many member states ...?" quoted with a sentence that counts nothing: the fact is
+    not stated there, whatever the words and meaning share."""
+    from dataclasses import replace
+
+    from embeddings.answer.writer import confidence_of
+
+    bridge = hit(BRIDGE, 0.9, dense=0.6)
+    unfilled = replace(candidate(bridge, 0.8), cosine=0.6)
+    filled = replace(unfilled, span=THURSDAY)
+    policy = AnswerPolicy()
+    assert policy.unfilled_slot == 0.5
+    assert confidence_of(unfilled, [bridge], policy, kind) == pytest.approx(
+        factor * confidence_of(filled, [bridge], policy, kind)
+    )
