@@ -179,13 +179,15 @@ class TextEmbedder(Protocol):
 
 
 class SemanticEvidenceScorer:
-    """The lexical score plus ``policy.semantic_weight`` x the cosine between the question and
-    the sentence (MiniLM, a sentence-embedding model), so a paraphrase that shares few words
-    still wins on meaning, minus ``policy.untyped_penalty`` for a sentence holding no span of
-    the kind a when/who/number question asks for. Sentence vectors stored with the index (made at index time) are
-    used for every candidate; without them only the ``policy.semantic_candidates`` best by the
-    lexical score (and a few holding a span of the asked-for kind) are encoded at question time
-    (~2-4 ms a sentence on 2 cores; see docs/EVALUATION.md)."""
+    """The lexical score plus a weight x the cosine between the question and the sentence
+    (MiniLM, a sentence-embedding model), so a paraphrase that shares few words still wins on
+    meaning, minus ``policy.untyped_penalty`` for a sentence holding no span of the kind a
+    when/who/number question asks for. Sentence vectors stored with the index (made at index
+    time) are used for every candidate, weighed ``policy.semantic_weight``; without them only the
+    ``policy.semantic_candidates`` best by the lexical score (and a few holding a span of the
+    asked-for kind) are encoded at question time (~2-4 ms a sentence on 2 cores), weighed
+    ``policy.encoded_weight``: a sentence encoded alone spreads its cosines wider than one
+    pooled in its chunk (see docs/EVALUATION.md)."""
 
     def __init__(self, policy: AnswerPolicy, embedder: TextEmbedder) -> None:
         self.policy = policy
@@ -199,7 +201,10 @@ class SemanticEvidenceScorer:
             return ranked
         query = self.embedder.embed_texts([question.standalone])[0]  # cached by the search
         stored = _stored(self.embedder.sentence_vectors(list(dict.fromkeys(h.chunk_id for h in hits))), hits)
-        cosines = {id(c): float(stored[key] @ query) for c in ranked if (key := (c.hit.chunk_id, c.text)) in stored}
+        weight = self.policy.semantic_weight
+        cosines = {
+            id(c): (float(stored[key] @ query), weight) for c in ranked if (key := (c.hit.chunk_id, c.text)) in stored
+        }
         n = self.policy.semantic_candidates
         # Without stored vectors: the best by words, and a few more that hold a short answer of
         # the asked-for kind (a paraphrase may share no word with the sentence that answers it).
@@ -207,10 +212,10 @@ class SemanticEvidenceScorer:
         missing = [c for c in ranked[:n] + typed if id(c) not in cosines]
         if missing:
             vectors = self.embedder.embed_texts([c.text for c in missing])
-            cosines.update((id(c), float(v @ query)) for c, v in zip(missing, vectors))
-        weight, missing_slot = self.policy.semantic_weight, self._untyped_penalty(question)
+            cosines.update((id(c), (float(v @ query), self.policy.encoded_weight)) for c, v in zip(missing, vectors))
+        missing_slot = self._untyped_penalty(question)
         scored = [
-            replace(c, cosine=x, score=c.score + weight * x - (missing_slot if c.span is None else 0.0))
+            replace(c, cosine=x[0], score=c.score + x[1] * x[0] - (missing_slot if c.span is None else 0.0))
             if (x := cosines.get(id(c))) is not None
             else c
             for c in ranked

@@ -22,7 +22,8 @@ class AnswerPolicy:
     topic_weight: float = 0.25  # terms a follow-up borrows from earlier questions count less
     semantic_candidates: int = 8  # best sentences (by the lexical score) whose meaning is measured
     semantic_typed: int = 4  # ... and further sentences holding a short answer of the asked-for kind
-    semantic_weight: float = 3.0  # the cosine of sentence and question, added to the lexical score
+    semantic_weight: float = 3.0  # the cosine of sentence and question (stored pooled vectors), added to the score
+    encoded_weight: float = 0.5  # ... the same cosine of sentences encoded at question time (no stored vectors)
     untyped_penalty: float = 0.7  # semantic: off a sentence with no span of the kind a when/who/number question asks
     recency_margin: float = 0.15  # candidates this close to the best compete on date (news that changes)
     # (bias, then the weights of writer.CONFIDENCE_SIGNALS: coverage, sentence cosine, best dense
