@@ -32,9 +32,11 @@ from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
 from embeddings.answer.writer import CONFIDENCE_SIGNALS, confidence_signals, is_unfilled
 from embeddings.encoders import load_encoder
-from embeddings.evaluation import load_squad, normalize_answer, split_holdout
+from embeddings.evaluation import Dataset, load_squad, normalize_answer, split_holdout
+from embeddings.index.indexer import update_index
 from embeddings.index.local import LocalBackend
-from embeddings.models import Hit
+from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.models import Corpus, Hit
 from embeddings.retrieval import Retriever, clean_query
 from embeddings.settings import EngineSettings
 
@@ -91,7 +93,7 @@ def best(scored: Scored, knobs: dict[str, float]) -> int | None:
     return max(range(len(scored.candidates)), key=total, default=None)
 
 
-def xquad_asks(path: Path) -> tuple[object, list[tuple[str, bool, Callable[[str], bool]]]]:
+def xquad_asks(path: Path) -> tuple[Dataset, list[tuple[str, bool, Callable[[str], bool]]]]:
     indexed, held = split_holdout(load_squad(path), 5)
 
     def holds(answers: tuple[str, ...]) -> Callable[[str], bool]:
@@ -121,6 +123,7 @@ def main() -> None:
     parser.add_argument("--grid", nargs="*", default=[])
     parser.add_argument("--choose", nargs="*", default=[])
     parser.add_argument("--dump", type=str)
+    parser.add_argument("--sentence-vectors", default="pooled", help="how indexes built here make sentence vectors")
     parser.add_argument("--policy", nargs="*", default=[], help="AnswerPolicy fields the candidates are scored with")
     parser.add_argument("--save", type=Path, help="keep the scored candidates here (pickle) for --load")
     parser.add_argument("--load", type=Path, help="re-rank candidates kept by --save instead of searching")
@@ -132,12 +135,18 @@ def main() -> None:
     if args.load:
         results = pickle.loads(args.load.read_bytes())
     if args.xquad and not args.load:
-        _, asks = xquad_asks(args.xquad)
-        snapshot = LocalBackend(args.xquad_cache, probe_encoder=encoder).open_snapshot()
+        indexed, asks = xquad_asks(args.xquad)
+        backend = LocalBackend(args.xquad_cache, probe_encoder=encoder)
+        if not (args.xquad_cache / "CURRENT").exists():
+            config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_sentences)
+            update_index(backend, Corpus(indexed.articles), encoder, config, sentence_vectors=args.sentence_vectors)
+        snapshot = backend.open_snapshot()
         results += score_all(Retriever(snapshot, encoder), asks, "xquad", policy)
     if args.natural_cache and not args.load:
         questions = [q for q in load_questions(args.questions) if q["split"] == args.split]
-        backend, held = build(args.natural_cache, load_questions(args.questions), args.others, encoder, settings)
+        backend, held = build(
+            args.natural_cache, load_questions(args.questions), args.others, encoder, settings, args.sentence_vectors
+        )
         asks = [
             (
                 q["question"],

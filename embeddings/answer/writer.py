@@ -119,7 +119,9 @@ def confidence_of(
     half the share of the question's (idf-weighted) terms the sentence holds, half how close
     the passages are in meaning (the best dense score; 0 without dense scores, as in bm25
     mode). With one: a logistic combination of ``confidence_signals`` with weights fitted on
-    XQuAD and natural news questions (``policy.confidence_weights``)."""
+    XQuAD and natural news questions (``policy.confidence_weights``), times
+    ``policy.unfilled_slot`` when a question of ``kind`` when or how-many gets a sentence
+    holding no date or number."""
     if best is None:
         return 0.0
     signals = confidence_signals(best, hits)
