@@ -17,7 +17,7 @@ class AnswerPolicy:
     exact_weight: float = 0.25  # the question's words in their very form
     phrase_weight: float = 0.2  # the question's adjacent terms adjacent in the sentence too
     headline_credit: float = 0.5  # a question term found in the headline, not the sentence
-    idf_floor: float = 0.5  # least weight of a question term (a small index's headline words have idf ~0.1)
+    idf_floor: float = 0.2  # least weight of a question term (a small index's headline words have idf ~0.1)
     focus_weight: float = 2.0  # the question's predicate ("chair" in "who will chair ...")
     topic_weight: float = 0.25  # terms a follow-up borrows from earlier questions count less
     semantic_candidates: int = 8  # best sentences (by the lexical score) whose meaning is measured
@@ -31,7 +31,7 @@ class AnswerPolicy:
     # XQuAD and the natural dev split, sentences chosen with the semantic evidence above, its bias
     # moved so that min_confidence 0.40 is the fit's chosen point (one threshold for both
     # confidence formulas); benchmarks/evidence_lab.py + fit_confidence.py, docs/EVALUATION.md
-    confidence_weights: tuple[float, ...] = (-3.82, 3.64, 6.98, -2.46, 0.55, 4.18, 0.67)
+    confidence_weights: tuple[float, ...] = (-3.82, 3.64, 7.03, -2.50, 0.54, 4.14, 0.67)
     unfilled_slot: float = 0.5  # confidence kept when a when/how-many question's sentence holds no date/number
     min_confidence: float = 0.40  # below this the bot says it could not find the answer
     related: int = 3  # closest articles listed with a refusal
