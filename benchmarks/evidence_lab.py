@@ -40,7 +40,7 @@ from embeddings.models import Corpus, Hit
 from embeddings.retrieval import Retriever, clean_query
 from embeddings.settings import EngineSettings
 
-KNOBS = ("semantic_weight", "lead_weight", "untyped_penalty")
+KNOBS = ("semantic_weight", "lead_weight", "untyped_penalty", "untyped_where_penalty")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Scored:
 def score_all(
     retriever: Retriever, asks: list[tuple[str, bool, Callable[[str], bool]]], name: str, policy: AnswerPolicy
 ) -> Iterator[Scored]:
-    base = dataclasses.replace(policy, semantic_weight=0.0, untyped_penalty=0.0)
+    base = dataclasses.replace(policy, semantic_weight=0.0, untyped_penalty=0.0, untyped_where_penalty=0.0)
     selector = answer_components(base, embedder=retriever).selector
     analyzer = retriever.snapshot.analyzer
     for text, present, holds in asks:
@@ -77,9 +77,11 @@ def is_lead(hit: Hit, text: str) -> bool:
 
 
 def best(scored: Scored, knobs: dict[str, float]) -> int | None:
-    """Index of the best candidate under ``knobs`` (the penalty as ``SemanticEvidenceScorer``
-    takes it: when/who/number questions only)."""
-    typed = scored.kind not in (AnswerType.OTHER, AnswerType.WHERE)
+    """Index of the best candidate under ``knobs`` (the penalties as ``SemanticEvidenceScorer``
+    takes them: none for other questions, ``untyped_where_penalty`` for where)."""
+    penalty = 0.0 if scored.kind is AnswerType.OTHER else knobs["untyped_penalty"]
+    if scored.kind is AnswerType.WHERE:
+        penalty = knobs["untyped_where_penalty"]
 
     def total(i: int) -> float:
         c = scored.candidates[i]
@@ -87,7 +89,7 @@ def best(scored: Scored, knobs: dict[str, float]) -> int | None:
             c.score
             + knobs["semantic_weight"] * (c.cosine or 0.0)
             + knobs["lead_weight"] * scored.lead[i]
-            - (knobs["untyped_penalty"] if typed and c.span is None else 0.0)
+            - (penalty if c.span is None else 0.0)
         )
 
     return max(range(len(scored.candidates)), key=total, default=None)

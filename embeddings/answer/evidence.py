@@ -182,12 +182,12 @@ class SemanticEvidenceScorer:
     """The lexical score plus a weight x the cosine between the question and the sentence
     (MiniLM, a sentence-embedding model), so a paraphrase that shares few words still wins on
     meaning, minus ``policy.untyped_penalty`` for a sentence holding no span of the kind a
-    when/who/number question asks for. Sentence vectors stored with the index (made at index
-    time) are used for every candidate, weighed ``policy.semantic_weight``; without them only the
-    ``policy.semantic_candidates`` best by the lexical score (and a few holding a span of the
-    asked-for kind) are encoded at question time (~2-4 ms a sentence on 2 cores), weighed
-    ``policy.encoded_weight``: a sentence encoded alone spreads its cosines wider than one
-    pooled in its chunk (see docs/EVALUATION.md)."""
+    when/who/number question asks for (``policy.untyped_where_penalty`` for where). Sentence
+    vectors stored with the index (made at index time) are used for every candidate, weighed
+    ``policy.semantic_weight``; without them only the ``policy.semantic_candidates`` best by
+    the lexical score (and a few holding a span of the asked-for kind) are encoded at question
+    time (~2-4 ms a sentence on 2 cores), weighed ``policy.encoded_weight``: a sentence encoded
+    alone spreads its cosines wider than one pooled in its chunk (see docs/EVALUATION.md)."""
 
     def __init__(self, policy: AnswerPolicy, embedder: TextEmbedder) -> None:
         self.policy = policy
@@ -225,12 +225,12 @@ class SemanticEvidenceScorer:
 
     def _untyped_penalty(self, question: QuestionFeatures) -> float:
         # Meaning alone cannot tell "the heads of the delegations" from who heads the meeting:
-        # a when/who/number question's sentence must also hold a span of that kind. Not for
+        # a when/who/number question's sentence must also hold a span of that kind. Less for
         # "where": a place is found only after "in", "at", "near"..., so the patterns miss
         # many sentences that do name it (docs/EVALUATION.md measures both).
-        if question.kind in (AnswerType.OTHER, AnswerType.WHERE):
+        if question.kind is AnswerType.OTHER:
             return 0.0
-        return self.policy.untyped_penalty
+        return self.policy.untyped_where_penalty if question.kind is AnswerType.WHERE else self.policy.untyped_penalty
 
 
 def _stored(vectors: Mapping[int, np.ndarray], hits: Sequence[Hit]) -> dict[tuple[int, str], np.ndarray]:

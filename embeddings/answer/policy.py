@@ -25,13 +25,14 @@ class AnswerPolicy:
     semantic_weight: float = 3.0  # the cosine of sentence and question (stored pooled vectors), added to the score
     encoded_weight: float = 0.5  # ... the same cosine of sentences encoded at question time (no stored vectors)
     untyped_penalty: float = 0.7  # semantic: off a sentence with no span of the kind a when/who/number question asks
+    untyped_where_penalty: float = 0.3  # ... and a where question (places are found after "in", "at"... only)
     recency_margin: float = 0.15  # candidates this close to the best compete on date (news that changes)
     # (bias, then the weights of writer.CONFIDENCE_SIGNALS: coverage, sentence cosine, best dense
     # score, both lists agree on the first passage, dense margin, BM25 margin): a logistic fit on
     # XQuAD and the natural dev split, sentences chosen with the semantic evidence above, its bias
     # moved so that min_confidence 0.40 is the fit's chosen point (one threshold for both
     # confidence formulas); benchmarks/evidence_lab.py + fit_confidence.py, docs/EVALUATION.md
-    confidence_weights: tuple[float, ...] = (-3.82, 3.64, 7.03, -2.50, 0.54, 4.14, 0.67)
+    confidence_weights: tuple[float, ...] = (-3.78, 3.63, 6.40, -1.93, 0.55, 4.16, 0.66)
     unfilled_slot: float = 0.5  # confidence kept when a when/how-many question's sentence holds no date/number
     min_confidence: float = 0.40  # below this the bot says it could not find the answer
     related: int = 3  # closest articles listed with a refusal
