@@ -1,16 +1,19 @@
 """Sentence choice on XQuAD and the natural questions, re-ranked offline: every question is
-retrieved and its candidate sentences scored once (lexical features, the pooled sentence
+retrieved and its candidate sentences scored once (lexical features, the stored sentence
 cosine, whether it is its article's first sentence, whether it holds a span of the asked-for
-kind), then each combination of ``--grid`` values of ``semantic_weight``, ``lead_weight`` and
-``untyped_penalty`` re-ranks them without searching again. Prints, per combination and set, how
-often the best sentence holds the answer (before any refusal); ``--dump PREFIX`` writes the
-confidence signals of the best sentence under ``--choose`` for ``benchmarks.fit_confidence``
-(``PREFIX-xquad.jsonl``, ``PREFIX-natural-SPLIT.jsonl``).
+kind), then each combination of ``--grid`` values of ``semantic_weight``, ``lead_weight`` (the
+news lead; measured, not in the engine), ``untyped_penalty`` and ``untyped_where_penalty``
+re-ranks them without searching again (``--save``/``--load`` keep the scored candidates).
+Prints, per combination and set, how often the best sentence holds the answer (before any
+refusal); ``--dump PREFIX`` writes the confidence signals of the best sentence under
+``--choose`` for ``benchmarks.fit_confidence`` (``PREFIX-xquad.jsonl``,
+``PREFIX-natural-SPLIT.jsonl``). docs/EVALUATION.md, "Sentence choice by meaning and by the
+asked-for kind", has the runs.
 
     .venv/bin/python -m benchmarks.evidence_lab --xquad ../shared/eval/xquad-v1-en.json --xquad-cache /tmp/ans/xq \\
-        --natural-cache /tmp/ans/nat --others 20 --split dev \\
-        --grid semantic_weight=0,0.5,1 lead_weight=0,0.2 untyped_penalty=0,0.5,2 \\
-        --choose semantic_weight=0.5 lead_weight=0.2 untyped_penalty=0.5 --dump /tmp/ans/feat
+        --natural-cache /tmp/ans/nat --others 20 --split dev --save /tmp/ans/dev.pkl \\
+        --grid semantic_weight=0,0.5,3 untyped_penalty=0,0.7 untyped_where_penalty=0,0.3 \\
+        --choose semantic_weight=3 untyped_penalty=0.7 untyped_where_penalty=0.3 --dump /tmp/ans/feat
 """
 
 from __future__ import annotations
