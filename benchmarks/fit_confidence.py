@@ -24,13 +24,17 @@ from embeddings.answer.writer import CONFIDENCE_SIGNALS
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
-def load(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def load(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Signals (with a bias column), labels, per-row weights, set names, and the factor the
+    writer multiplies the confidence by (``AnswerPolicy.unfilled_slot`` for a when/how-many
+    question whose sentence holds no date or number: dumps of ``benchmarks.evidence_lab``)."""
     rows = [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
     x = np.array([[1.0] + [float(r[f]) for f in CONFIDENCE_SIGNALS] for r in rows])
     y = np.array([float(r["present"]) for r in rows])
     sets = [r["set"] for r in rows]
     weight = np.array([1.0 / sets.count(s) for s in sets])  # every set counts the same
-    return x, y, weight, sets
+    factor = np.array([AnswerPolicy().unfilled_slot if r.get("unfilled") else 1.0 for r in rows])
+    return x, y, weight, sets, factor
 
 
 def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, steps: int = 20_000) -> np.ndarray:
@@ -68,10 +72,10 @@ def main() -> None:
     parser.add_argument("--held", type=Path, nargs="*", default=[], help="dumps only scored (a test split)")
     parser.add_argument("--budget", type=float, default=0.05, help="present questions refused at most")
     args = parser.parse_args()
-    x, y, weight, sets = load(args.dumps)
+    x, y, weight, sets, factor = load(args.dumps)
     w = fit(x, y, weight)
     print("weights (bias, " + ", ".join(CONFIDENCE_SIGNALS) + "):", [round(float(v), 2) for v in w])
-    p = 1 / (1 + np.exp(-x @ w))
+    p = factor / (1 + np.exp(-x @ w))
     chosen = choose(p, y, weight, args.budget)
     # The same decision with the policy's threshold: shift the bias by the logits' difference.
     target = AnswerPolicy().min_confidence
@@ -83,8 +87,8 @@ def main() -> None:
         for name in sorted(set(sets))
     ]
     if args.held:
-        hx, hy, _, hsets = load(args.held)
-        hp = 1 / (1 + np.exp(-hx @ w))
+        hx, hy, _, hsets, hfactor = load(args.held)
+        hp = hfactor / (1 + np.exp(-hx @ w))
         scored += [
             (f"{n} (held)", hp[np.array([s == n for s in hsets])], hy[np.array([s == n for s in hsets])])
             for n in sorted(set(hsets))

@@ -37,8 +37,11 @@ def load_questions(folder: Path) -> list[dict]:
     return [json.loads(line) for path in sorted(folder.glob("*.jsonl")) for line in path.open() if line.strip()]
 
 
-def build(cache: Path, questions: list[dict], others: int, encoder, settings) -> tuple[LocalBackend, set[str]]:
-    """The index over the named articles but the held-out third, plus random others."""
+def build(
+    cache: Path, questions: list[dict], others: int, encoder, settings, sentence_vectors: str = "pooled"
+) -> tuple[LocalBackend, set[str]]:
+    """The index over the named articles but the held-out third, plus random others (sentence
+    vectors made the ``sentence_vectors`` way when it is built)."""
     named = sorted(
         {q["article_id"] for q in questions if q["article_id"]}
         | {a for q in questions for a in q.get("near_article_ids", [])}
@@ -52,9 +55,8 @@ def build(cache: Path, questions: list[dict], others: int, encoder, settings) ->
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "corpus.jsonl").write_text("".join(records[a] for a in chosen if a in records))
             corpus = read_corpus(Path(tmp))
-            update_index(
-                backend, corpus, encoder, ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_sentences)
-            )
+            config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_sentences)
+            update_index(backend, corpus, encoder, config, sentence_vectors=sentence_vectors)  # type: ignore[arg-type]
     return backend, held
 
 

@@ -45,9 +45,9 @@ class EngineSettings(BaseSettings):
     search_k: int = Field(5, ge=1, le=100)
     retrieval_mode: RetrievalMode = "hybrid"
     answer_writer: AnswerWriterKind = Field("extractive", description="How answers are written from the evidence.")
-    # Lexical by default until the suite and the 10k-chunk latency probe have run with the
-    # semantic scorer on stored sentence vectors (docs/EVALUATION.md, "Sentence vectors at index time").
-    answer_evidence: AnswerEvidenceKind = Field("lexical", description="How evidence sentences are scored.")
+    # Semantic by default: better sentences, short answers and refusals than lexical on XQuAD and
+    # the natural questions (docs/EVALUATION.md, "Sentence choice by meaning and by the asked-for kind").
+    answer_evidence: AnswerEvidenceKind = Field("semantic", description="How evidence sentences are scored.")
     # Heuristic by default until the suite and the latency benchmark have run with the entity
     # model, which cuts better names (docs/EVALUATION.md) but loads in seconds per engine.
     answer_entities: AnswerEntitiesKind = Field("heuristic", description="How short answers that are names are cut.")

@@ -61,7 +61,8 @@ def read_question(
     predicate = [w.lower() for w in focus_words(question)]
     focus = set(analyzer.terms(" ".join(predicate)))
     weights = {
-        t: analyzer.idf(t) * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
+        t: max(analyzer.idf(t), policy.idf_floor)
+        * (policy.focus_weight if t in focus else 1.0 if t in own else policy.topic_weight)
         for t in analyzer.terms(standalone)
         if t not in _QUESTION_WORDS
     }
@@ -178,12 +179,15 @@ class TextEmbedder(Protocol):
 
 
 class SemanticEvidenceScorer:
-    """The lexical score plus ``policy.semantic_weight`` x the cosine between the question and
-    the sentence (MiniLM, a sentence-embedding model), so a paraphrase that shares few words
-    still wins on meaning. Sentence vectors stored with the index (made at index time) are
-    used for every candidate; without them only the ``policy.semantic_candidates`` best by the
-    lexical score (and a few holding a span of the asked-for kind) are encoded at question time
-    (~2-4 ms a sentence on 2 cores; see docs/EVALUATION.md)."""
+    """The lexical score plus a weight x the cosine between the question and the sentence
+    (MiniLM, a sentence-embedding model), so a paraphrase that shares few words still wins on
+    meaning, minus ``policy.untyped_penalty`` for a sentence holding no span of the kind a
+    when/who/number question asks for (``policy.untyped_where_penalty`` for where). Sentence
+    vectors stored with the index (made at index time) are used for every candidate, weighed
+    ``policy.semantic_weight``; without them only the ``policy.semantic_candidates`` best by
+    the lexical score (and a few holding a span of the asked-for kind) are encoded at question
+    time (~2-4 ms a sentence on 2 cores), weighed ``policy.encoded_weight``: a sentence encoded
+    alone spreads its cosines wider than one pooled in its chunk (see docs/EVALUATION.md)."""
 
     def __init__(self, policy: AnswerPolicy, embedder: TextEmbedder) -> None:
         self.policy = policy
@@ -197,7 +201,10 @@ class SemanticEvidenceScorer:
             return ranked
         query = self.embedder.embed_texts([question.standalone])[0]  # cached by the search
         stored = _stored(self.embedder.sentence_vectors(list(dict.fromkeys(h.chunk_id for h in hits))), hits)
-        cosines = {id(c): float(stored[key] @ query) for c in ranked if (key := (c.hit.chunk_id, c.text)) in stored}
+        weight = self.policy.semantic_weight
+        cosines = {
+            id(c): (float(stored[key] @ query), weight) for c in ranked if (key := (c.hit.chunk_id, c.text)) in stored
+        }
         n = self.policy.semantic_candidates
         # Without stored vectors: the best by words, and a few more that hold a short answer of
         # the asked-for kind (a paraphrase may share no word with the sentence that answers it).
@@ -205,14 +212,25 @@ class SemanticEvidenceScorer:
         missing = [c for c in ranked[:n] + typed if id(c) not in cosines]
         if missing:
             vectors = self.embedder.embed_texts([c.text for c in missing])
-            cosines.update((id(c), float(v @ query)) for c, v in zip(missing, vectors))
-        weight = self.policy.semantic_weight
+            cosines.update((id(c), (float(v @ query), self.policy.encoded_weight)) for c, v in zip(missing, vectors))
+        missing_slot = self._untyped_penalty(question)
         scored = [
-            replace(c, cosine=x, score=c.score + weight * x) if (x := cosines.get(id(c))) is not None else c
+            replace(c, cosine=x[0], score=c.score + x[1] * x[0] - (missing_slot if c.span is None else 0.0))
+            if (x := cosines.get(id(c))) is not None
+            else c
             for c in ranked
         ]
         measured = [c for c in scored if c.cosine is not None]
         return sorted(measured, key=lambda c: c.score, reverse=True) + [c for c in scored if c.cosine is None]
+
+    def _untyped_penalty(self, question: QuestionFeatures) -> float:
+        # Meaning alone cannot tell "the heads of the delegations" from who heads the meeting:
+        # a when/who/number question's sentence must also hold a span of that kind. Less for
+        # "where": a place is found only after "in", "at", "near"..., so the patterns miss
+        # many sentences that do name it (docs/EVALUATION.md measures both).
+        if question.kind is AnswerType.OTHER:
+            return 0.0
+        return self.policy.untyped_where_penalty if question.kind is AnswerType.WHERE else self.policy.untyped_penalty
 
 
 def _stored(vectors: Mapping[int, np.ndarray], hits: Sequence[Hit]) -> dict[tuple[int, str], np.ndarray]:

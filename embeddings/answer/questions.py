@@ -44,7 +44,7 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.WHEN,
         re.compile(
-            r"\bwhen\b|\bwhat (?:year|date|day|time|month|century|decade)\b|\bwhich (?:year|date|day|month)\b"
+            r"\bwhen\b|\bwhat (?:year|date|day|time|month|century|decade)s?\b|\bwhich (?:year|date|day|month)s?\b"
             r"|\bhow long ago\b|\bsince when\b",
             re.I,
         ),

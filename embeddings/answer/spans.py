@@ -106,6 +106,17 @@ _WIN_TERMS = frozenset("won win winner victori victor".split())
 # A name that is what a list is "of" ("representatives of Kazakhstan, Kyrgyzstan and Russia"):
 # it qualifies someone, it is not who.
 _OF_LIST = re.compile(r"\bof\s+(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*(?:,\s*|\s+and\s+))*$")
+# The speaker of a report ("..., Lu said.", "said spokesperson Lu Kang", "according to Lu"): the
+# source of the sentence, not who did what it reports, unless the question asks who said it.
+_SPEECH = r"(?:said|says|told|added|announced|stated|noted|explained|wrote|warned|claimed|confirmed)"
+_SPEAKER_AFTER = re.compile(
+    rf"\s*(?:\([^)]*\)\s*)?{_SPEECH}\b(?!\s+(?:that\s+)?(?:it|he|she|they|we|its|his|her|their)\b)"
+)  # "Honda said it would build ...": the speaker speaks of itself, it is who
+_SPEAKER_BEFORE = re.compile(rf"\b(?:{_SPEECH}|[Aa]ccording to)\s+(?:[A-Z][\w’'.-]*\s+){{0,5}}$")  # titles only
+_SPEECH_TERMS = frozenset(
+    "said say says told tell ad announc state note explain wrote write warn claim confirm accord spokesperson "
+    "spokesman spokeswoman quot report speak spoke comment".split()
+)
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)$")
 _PLACE_PREPOSITIONS = re.compile(r"\b(?:in|at|near|outside|inside|across)\s+$", re.I)
 _CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
@@ -135,12 +146,19 @@ def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], k
     if kind is AnswerType.NUMBER and "number" in question_terms:  # "which number" wants digits
         candidates = [c for c in candidates if any(ch.isdigit() for ch in c.text)]
     if kind is AnswerType.WHO:
+        if not question_terms & _SPEECH_TERMS:
+            candidates = [c for c in candidates if not _is_speaker(sentence, c)]
         candidates = _contest(sentence, _tied_to_the_question(sentence, candidates, question_terms), question_terms)
     if not candidates:
         return None
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if _stem(m.group().lower()) in question_terms]
     best = min(candidates, key=lambda c: (_preference(sentence, c, kind), _distance(c, anchors), c.start))
     return _trim_question_words(sentence, best, question_terms, _distance(best, anchors))
+
+
+def _is_speaker(sentence: str, span: Span) -> bool:
+    """Whether ``span`` names who said the sentence ("Lu said", "said Lu", "according to Lu")."""
+    return bool(_SPEAKER_AFTER.match(sentence, span.end) or _SPEAKER_BEFORE.search(sentence[: span.start]))
 
 
 def _contest(sentence: str, candidates: list[Span], question_terms: set[str]) -> list[Span]:

@@ -44,7 +44,7 @@ class ExtractiveAnswerWriter:
 
     def write(self, question: QuestionFeatures, candidates: Sequence[Candidate], hits: Sequence[Hit]) -> Answer:
         """See ``AnswerWriter.write``."""
-        confidence = confidence_of(candidates[0] if candidates else None, hits, self.policy)
+        confidence = confidence_of(candidates[0] if candidates else None, hits, self.policy, question.kind)
         if not candidates or confidence < self.policy.min_confidence:
             return self.refusal(question, hits, confidence)
         chosen = choose(candidates, question.text, question.kind, self.policy.recency_margin)
@@ -87,6 +87,9 @@ class ExtractiveAnswerWriter:
 # The signals the confidence combines, in the order of ``AnswerPolicy.confidence_weights``
 # (after its bias); ``benchmarks/fit_confidence.py`` fits the weights.
 CONFIDENCE_SIGNALS = ("coverage", "cosine", "dense", "agree", "dense_margin", "bm25_margin")
+# Dates and numbers are found by patterns that rarely miss one: a "when" or "how many" question
+# whose best sentence holds none is most likely answered by no sentence at all.
+SLOT_KINDS = (AnswerType.WHEN, AnswerType.NUMBER)
 
 
 def confidence_signals(best: Candidate, hits: Sequence[Hit]) -> dict[str, float]:
@@ -106,12 +109,19 @@ def confidence_signals(best: Candidate, hits: Sequence[Hit]) -> dict[str, float]
     }
 
 
-def confidence_of(best: Candidate | None, hits: Sequence[Hit], policy: AnswerPolicy = AnswerPolicy()) -> float:
+def confidence_of(
+    best: Candidate | None,
+    hits: Sequence[Hit],
+    policy: AnswerPolicy = AnswerPolicy(),
+    kind: AnswerType = AnswerType.OTHER,
+) -> float:
     """How sure we are that ``best`` answers, from 0 to 1. Without a measured sentence cosine:
     half the share of the question's (idf-weighted) terms the sentence holds, half how close
     the passages are in meaning (the best dense score; 0 without dense scores, as in bm25
     mode). With one: a logistic combination of ``confidence_signals`` with weights fitted on
-    XQuAD and natural news questions (``policy.confidence_weights``)."""
+    XQuAD and natural news questions (``policy.confidence_weights``), times
+    ``policy.unfilled_slot`` when a question of ``kind`` when or how-many gets a sentence
+    holding no date or number."""
     if best is None:
         return 0.0
     signals = confidence_signals(best, hits)
@@ -119,7 +129,12 @@ def confidence_of(best: Candidate | None, hits: Sequence[Hit], policy: AnswerPol
         return 0.5 * best.coverage + 0.5 * signals["dense"]
     bias, *weights = policy.confidence_weights
     z = bias + sum(w * signals[name] for w, name in zip(weights, CONFIDENCE_SIGNALS, strict=True))
-    return 1.0 / (1.0 + math.exp(-z))
+    return (policy.unfilled_slot if is_unfilled(best, kind) else 1.0) / (1.0 + math.exp(-z))
+
+
+def is_unfilled(best: Candidate, kind: AnswerType) -> bool:
+    """Whether a "when" or "how many" question's best sentence holds no date or number."""
+    return kind in SLOT_KINDS and best.span is None
 
 
 def _note(best: Candidate, rival: Candidate | None, question: QuestionFeatures) -> str | None:

@@ -11,6 +11,7 @@ from embeddings.answer.evidence import (
     EvidenceSelector,
     LexicalEvidenceScorer,
     QuestionFeatures,
+    SemanticEvidenceScorer,
     read_question,
     sentences,
 )
@@ -118,3 +119,59 @@ def test_a_follow_up_borrows_the_topic_at_a_lower_weight(analyzer):
     features = read_question("Where is it held?", ["When is the SCO security council secretaries meeting?"], analyzer)
     assert "SCO" in features.standalone and features.kind is AnswerType.WHERE
     assert features.weights["sco"] == pytest.approx(AnswerPolicy().topic_weight * analyzer.idf("sco"))
+
+
+class _OneChunk:
+    """A one-article index's analyzer: every term in every chunk, idf ~0.1 (BM25's floor)."""
+
+    def terms(self, text: str) -> list[str]:
+        return [w.lower() for w in text.replace("?", " ").split()]
+
+    def idf(self, term: str) -> float:
+        return 0.105
+
+    def knows(self, term: str) -> bool:
+        return True
+
+
+def test_a_term_of_every_chunk_still_weighs_the_idf_floor():
+    """In a one-article index the headline is in every chunk, so its words (the question's
+    topic) would weigh ~0.1 each against ~2.3 for a word the article never uses."""
+    features = read_question("when do the SCO chiefs meet", (), _OneChunk())
+    floor = AnswerPolicy().idf_floor
+    assert floor > 0.105
+    assert features.weights["sco"] == pytest.approx(floor)
+    assert features.weights["meet"] == pytest.approx(AnswerPolicy().focus_weight * floor)
+
+
+class _SameMeaning:
+    """Every text the same vector: only the lexical score and the span decide."""
+
+    def embed_texts(self, texts):
+        import numpy as np
+
+        return np.ones((len(texts), 4), dtype=np.float32) / 2.0
+
+    def sentence_vectors(self, chunk_ids):
+        return {}
+
+
+SESSION = Article(
+    id="session",
+    title="Security talks",
+    text="Chinese leaders will meet the heads of the delegations. Zhao Kezhi will chair it.",
+    path="session.md",
+    content_hash="s",
+)
+
+
+@pytest.mark.parametrize("penalty, best", [(0.0, "heads"), (0.7, "Zhao Kezhi")])
+def test_a_who_question_prefers_a_sentence_holding_a_name(penalty, best):
+    """ "Who heads ...": the sentence sharing "heads" holds no name; at equal meaning, the
+    policy's penalty for a sentence without a span of the asked kind lets the named one win."""
+    analyzer = LexicalIndex.build(range(1), [SESSION.text])
+    features = read_question("who heads the talks", (), analyzer)
+    policy = AnswerPolicy(untyped_penalty=penalty)
+    ranked = SemanticEvidenceScorer(policy, _SameMeaning()).select(features, analyzer, [hit(SESSION)])
+    assert best in ranked[0].text
+    assert (ranked[0].span is not None) == (penalty > 0)

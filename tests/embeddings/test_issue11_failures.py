@@ -4,14 +4,15 @@ chunks all carry the headline) and on names, places and dates cut from sentences
 Failures fixed elsewhere keep their tests there: the which-state/city/country/company/minister
 kinds, the possessive "GM's", the weekday for where and "the fourth quarter of" in
 test_spans.py; the right chunk first for "who is the adviser from Pakistan" in
-test_retrieval.py. Paraphrases that share no word with their sentence are still refused or
-answered from the wrong sentence by the default lexical evidence: those tests are strict xfails
-(they fail the run the day they pass), to be turned on by the semantic evidence work.
+test_retrieval.py. The seed questions run on the default (semantic) evidence; the paraphrases
+it still refuses or answers from the wrong sentence are strict xfails (they fail the run the
+day they pass), with the reason measured in docs/EVALUATION.md.
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -77,14 +78,72 @@ def test_who_represents_india_names_the_indian_delegate(seed_only):
     assert answer.answered and answer.short_answer == "Rajinder Khanna"
 
 
-@pytest.mark.xfail(strict=True, reason="lexical evidence: 'heads' matches 'the heads of the delegations'")
+@pytest.mark.parametrize("question", ["who heads the session", "who is running the meeting"])
+def test_who_heads_the_session_names_the_chair_or_no_one(seed_only, question):
+    """ "The heads of the delegations" shares the word, the chair sentence the meaning and the
+    name: never "Lu" (who only reported it), and the chair when the question is answered."""
+    answer = seed_only.answer(question)
+    assert answer.short_answer != "Lu"
+    if answer.answered:
+        assert answer.short_answer == "Zhao Kezhi" and answer.sentences[0] == CHAIR
+
+
+@pytest.mark.parametrize("question", ["who heads the session", "who is running the meeting"])
+def test_the_chair_sentence_is_the_best_evidence_for_who_heads_the_session(seed_only, monkeypatch, question):
+    """With the refusal turned off, the sentence chosen is the chair's (the semantic evidence
+    and the who-question's need of a name), whatever the confidence."""
+    monkeypatch.setattr(seed_only, "answer_policy", replace(seed_only.answer_policy, min_confidence=0.0))
+    answer = seed_only.answer(question)
+    assert answer.short_answer == "Zhao Kezhi" and answer.sentences[0] == CHAIR
+
+
+@pytest.mark.xfail(strict=True, reason="the chair sentence ranks first, but shares no word: confidence ~0.23 refuses")
 def test_who_heads_the_session_is_the_chair(seed_only):
     answer = seed_only.answer("who heads the session")
     assert answer.answered and answer.short_answer == "Zhao Kezhi" and answer.sentences[0] == CHAIR
 
 
+def test_who_will_chair_the_meeting_stays_answered(seed_only):
+    answer = seed_only.answer("who will chair the meeting?")
+    assert answer.answered and answer.short_answer == "Zhao Kezhi" and answer.sentences[0] == CHAIR
+
+
+@pytest.mark.parametrize("question", ["when do the SCO security chiefs meet?", "when's the SCO security meeting"])
+def test_when_the_sco_security_chiefs_meet_is_answered_with_the_dates(seed_only, question):
+    """The README's flagship question (refused at confidence ~0.39 before: the headline's words
+    weighed ~0.1 in a one-article index) and another wording."""
+    answer = seed_only.answer(question)
+    assert answer.answered and answer.short_answer == "May 21-22", (answer.confidence, answer.sentences)
+
+
+@pytest.mark.xfail(strict=True, reason="the Qingdao summit's 'next month' sentence is closer in meaning")
+def test_what_dates_is_the_sco_meeting_on_is_the_meeting_dates(seed_only):
+    answer = seed_only.answer("what dates is the SCO meeting on")
+    assert answer.answered and answer.short_answer == "May 21-22"
+
+
+@pytest.mark.parametrize("question", ["who represents Pakistan", "which official is going for Pakistan"])
+def test_who_goes_for_pakistan_is_its_adviser_or_a_refusal_never_another_delegate(seed_only, question):
+    """The delegates sentence names India's and China's officials, not Pakistan's: quoting it
+    (with no short answer, or a wrong one) is the failure; the lead names Pakistan's adviser."""
+    answer = seed_only.answer(question)
+    if answer.answered:
+        assert answer.short_answer == "Naseer Khan Janjua", (answer.short_answer, answer.sentences)
+
+
+@pytest.mark.parametrize(
+    "question", ["how many member states does the SCO have?", "how many countries belong to the SCO"]
+)
+def test_a_number_the_article_never_states_gets_no_confident_quote(seed_only, question):
+    """No sentence counts the SCO's members: the one about "SCO member states" holds no number,
+    so it is refused or quoted with a confidence the bot shows as low (0.91 before)."""
+    answer = seed_only.answer(question)
+    assert not answer.answered or (answer.short_answer is None and answer.confidence < 0.5), answer
+
+
 @pytest.mark.xfail(
-    strict=True, reason="lexical evidence: no word of 'security chiefs get together' is in the date sentence"
+    strict=True,
+    reason="'work together' shares the word, MiniLM puts two sentences without a date closer: refused (~0.24)",
 )
 def test_when_the_security_chiefs_get_together_is_the_meeting_dates(seed_only):
     answer = seed_only.answer("when do the security chiefs get together")
@@ -101,6 +160,24 @@ def test_in_a_list_of_delegates_the_one_of_the_asked_country_wins(finder):
 
 def test_in_a_list_of_delegates_of_other_countries_no_one_represents_the_asked_one(finder):
     assert finder.find(DELEGATES, stem_terms(["represents", "Pakistan"]), AnswerType.WHO) is None
+
+
+HEADS = (
+    "During the meeting, Chinese leaders will meet with the heads of the delegations from participating "
+    "countries, Lu said."
+)
+
+
+def test_the_speaker_of_a_sentence_is_no_answer_to_who_did_what_it_reports(finder):
+    assert finder.find(HEADS, stem_terms(["heads", "session"]), AnswerType.WHO) is None
+    said = "The plan is sound, said Foreign Minister John Smith."
+    assert finder.find(said, stem_terms(["plan", "drew"]), AnswerType.WHO) is None
+
+
+def test_the_speaker_is_the_answer_when_the_question_asks_who_said_it(finder):
+    assert finder.find(HEADS, stem_terms(["said", "leaders", "meet"]), AnswerType.WHO).text == "Lu"
+    said = "The plan is sound, said Foreign Minister John Smith."
+    assert finder.find(said, stem_terms(["says", "plan"]), AnswerType.WHO).text == "John Smith"
 
 
 @pytest.mark.parametrize("words, name", [(["lost", "runoff"], "Joseph Mensah"), (["won", "runoff"], "Amara Diallo")])

@@ -21,6 +21,7 @@ SEED_LEAD = (
     [
         ("When is the meeting?", AnswerType.WHEN),
         ("What year did it open?", AnswerType.WHEN),
+        ("What dates is the meeting on?", AnswerType.WHEN),
         ("Where is it held?", AnswerType.WHERE),
         ("Who chairs it?", AnswerType.WHO),
         ("How many people came?", AnswerType.NUMBER),
