@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.evaluation import Question, load_squad
+from embeddings.index.sentence_vectors import can_pool, embed_chunks, pack, unpack
 from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.models import Article, Chunk
 
@@ -99,3 +100,38 @@ def load_real(cache_dir: Path, encoder, *, config: ChunkingConfig = ChunkingConf
         pickle.dump(corpus, fh, protocol=pickle.HIGHEST_PROTOCOL)
     cache.with_suffix(".tmp").rename(cache)
     return corpus
+
+
+def load_sentence_vectors(cache_dir: Path, encoder, real: RealCorpus, *, log=print) -> list[np.ndarray] | None:
+    """Every real chunk's pooled sentence vectors (one matrix per chunk, in ``real.vectors``'
+    row order), made as the indexer makes them (``embed_chunks(..., "pooled")``: the chunk
+    pass's token outputs averaged per sentence) and cached beside the real corpus, packed the
+    way the store keeps them. None when the encoder cannot pool spans (torch)."""
+    if not can_pool(encoder):
+        return None
+    variant = getattr(encoder, "variant", "unknown")
+    cache = cache_dir / f"real-v{CACHE_VERSION}-{variant}-{real.chunk_count}-sentences.pkl"
+    if not cache.is_file():
+        chunks = [c for per in real.chunks for c in per]
+        started = time.perf_counter()
+        done = [0]
+
+        def progress(n: int) -> None:
+            done[0] += n
+            if done[0] % 3200 < n:
+                log(f"  {done[0]:,} / {len(chunks):,} chunks pooled")
+
+        vectors, sentences = embed_chunks(encoder, chunks, "pooled", batch_size=32, progress=progress)
+        log(f"pooled the sentence vectors of {len(chunks):,} chunks in {time.perf_counter() - started:.0f} s")
+        # The same model pass as the cached chunk vectors: a mismatch means another encoder.
+        agreement = float(np.min(np.sum(vectors * real.vectors, axis=1)))
+        if agreement < 0.999:
+            raise SystemExit(f"the chunk vectors of the sentence pass differ from the cache's (min cosine {agreement})")
+        assert sentences is not None
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with open(cache.with_suffix(".tmp"), "wb") as fh:
+            pickle.dump([pack(m) for m in sentences], fh, protocol=pickle.HIGHEST_PROTOCOL)
+        cache.with_suffix(".tmp").rename(cache)
+    with open(cache, "rb") as fh:
+        packed = pickle.load(fh)
+    return [unpack(blob, real.vectors.shape[1]) for blob in packed]
