@@ -30,7 +30,7 @@ from .ingest import folder_mb
 from .machine import machine
 from .probe import EVIDENCE
 from .realdata import load_real, load_sentence_vectors
-from .scaled import build_scaled, original_id
+from .scaled import build_scaled, original_id, sentence_kind
 
 ROOT = Path("data/bench")
 PLOT = Path("docs/benchmarks.png")
@@ -52,7 +52,7 @@ def scale_point(real, size: int, args, cache: Path, encoder, sentences) -> dict:
     data_dir = ROOT / f"scale-{size}"
     built = None
     live = LocalBackend(data_dir).live_manifest()
-    wanted = "pooled" if sentences is not None else "none"
+    wanted = sentence_kind(sentences)
     # A generation from before sentence vectors were stored is rebuilt: semantic evidence
     # would otherwise encode its sentences per question, which no real index makes it do.
     if live is None or args.rebuild or live.get("sentence_vectors", "none") != wanted:
@@ -201,6 +201,13 @@ def main() -> None:
         default=list(EVIDENCE),
         help="answer evidence kinds timed, interleaved in one process (the first fills the main tables)",
     )
+    parser.add_argument(
+        "--sentence-vectors",
+        choices=("all", "questions"),
+        default="all",
+        help="real chunks whose pooled sentence vectors are stored (questions: SQuAD and XQuAD only, "
+        "an eighth of the model pass; the probe reports the share of read passages that have them)",
+    )
     args = parser.parse_args()
     ROOT.mkdir(parents=True, exist_ok=True)
     cache = (ROOT / "models").resolve()
@@ -213,7 +220,7 @@ def main() -> None:
     encoder = load_encoder(EngineSettings(_env_file=None, model_cache_dir=cache))
     results["encoder"] = {"variant": getattr(encoder, "variant", "?"), "reason": getattr(encoder, "reason", "")}
     real = load_real(ROOT, encoder)
-    sentences = load_sentence_vectors(ROOT, encoder, real)
+    sentences = load_sentence_vectors(ROOT, encoder, real, scope=args.sentence_vectors)
     results["real_corpus"] = {
         "articles": len(real.articles),
         "chunks": real.chunk_count,

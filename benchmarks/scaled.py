@@ -54,12 +54,13 @@ def build_scaled(
     encoder,
     seed: int = 0,
     ann_min_vectors: int = ANN_MIN_VECTORS,
-    sentences: Sequence[np.ndarray] | None = None,
+    sentences: Sequence[np.ndarray | None] | None = None,
     log=print,
 ) -> dict:
     """Write a generation of about ``target`` chunks into ``data_dir`` and make it live, with
-    ``sentences`` (one matrix per real chunk, in ``real.vectors``' row order) stored as the
-    chunks' sentence vectors when given. Returns what was built (counts, copies, seconds per
+    ``sentences`` (one matrix per real chunk, in ``real.vectors``' row order, None for a chunk
+    without) stored as the chunks' sentence vectors when given (an article's only when every
+    chunk of it has them). Returns what was built (counts, copies, seconds per
     step, whether sentence vectors were stored)."""
     backend = LocalBackend(data_dir, ann_min_vectors=ann_min_vectors, probe_encoder=encoder)
     timings: dict[str, float] = {}
@@ -70,7 +71,7 @@ def build_scaled(
         manifest = {
             **expected_manifest(encoder.name, real.vectors.shape[1], ChunkingConfig()),
             "encoder": "benchmark (real embeddings, synthetic copies)",
-            "sentence_vectors": "pooled" if sentences is not None else "none",
+            "sentence_vectors": sentence_kind(sentences),
         }
         with recording() as stages:
             manifest = writer.publish(manifest)
@@ -91,7 +92,7 @@ def _add_articles(
     real: RealCorpus,
     target: int,
     rng: np.random.Generator,
-    sentences: Sequence[np.ndarray] | None,
+    sentences: Sequence[np.ndarray | None] | None,
 ) -> int:
     """Add real articles, then numbered copies with perturbed vectors (and their original's
     sentence vectors), until about ``target`` chunks; returns the number of passes over the
@@ -111,13 +112,20 @@ def _add_articles(
                 )
                 chunks = tuple(dataclasses.replace(c, article_id=article.id) for c in chunks)
             block = real.vectors[offsets[i] : offsets[i + 1]]
-            rows = sentences[offsets[i] : offsets[i + 1]] if sentences is not None else None
-            writer.add_article(article, chunks, _perturb(block, rng) if copies else block, rows)
+            rows = list(sentences[offsets[i] : offsets[i + 1]]) if sentences is not None else []
+            stored = [m for m in rows if m is not None] if all(m is not None for m in rows) else None
+            writer.add_article(article, chunks, _perturb(block, rng) if copies else block, stored or None)
             total += len(chunks)
             if total >= target:
                 break
         copies += 1
     return copies
+
+
+def sentence_kind(sentences: Sequence[np.ndarray | None] | None) -> str:
+    """What the manifest says of the stored sentence vectors: every chunk's, some or none."""
+    present = sum(m is not None for m in sentences or ())
+    return "none" if not present else "pooled" if present == len(sentences or ()) else "pooled-partial"
 
 
 def _perturb(block: np.ndarray, rng: np.random.Generator) -> np.ndarray:

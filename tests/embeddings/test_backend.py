@@ -194,6 +194,8 @@ def test_the_scaled_generation_stores_sentence_vectors_as_the_indexer_does_and_a
     sentences = load_sentence_vectors(tmp_path / "cache", encoder, real, log=lambda _: None)
     assert sentences is not None and [len(m) for m in sentences] == [len(c.sentences) for p in chunks for c in p]
     assert load_sentence_vectors(tmp_path / "cache", encoder, real) is not None  # from the cache file now
+    # Pooled for the SQuAD and XQuAD articles only: none of these.
+    assert load_sentence_vectors(tmp_path / "cache", encoder, real, scope="questions") == [None] * len(sentences)
     data = tmp_path / "scaled"
     built = build_scaled(real, 3 * len(vectors), data, encoder=encoder, sentences=sentences, log=lambda _: None)
     assert built["sentence_vectors"] == "pooled" == LocalBackend(data).live_manifest()["sentence_vectors"]
