@@ -5,6 +5,7 @@ write through the same writer as the indexer."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy as np
 import pytest
@@ -219,6 +220,20 @@ def test_the_scaled_generation_stores_sentence_vectors_as_the_indexer_does_and_a
     engine = Engine(settings, counting)
     answer = engine.answer("who will chair the meeting?")
     assert counting.texts == 1 and answer.answered
+
+    # ... and the benchmark's stages of such an answer are disjoint parts of its time.
+    from benchmarks.probe import split_stages
+    from embeddings.timing import recording
+
+    with recording() as stages:
+        started = time.perf_counter()
+        engine.answer("when do the security chiefs meet?")
+        total = time.perf_counter() - started
+    assert {"encode", "question", "evidence", "lexical", "span", "sentence_vectors", "write"} <= set(stages)
+    parts = split_stages(stages, total)
+    disjoint = ("encode", "dense", "bm25", "fusion", "question", "sentences", "span", "semantic", "write")
+    assert min(parts.values()) >= 0 and sum(parts[k] for k in disjoint) <= total
+    assert 0 < parts["sentence_vectors"] <= parts["semantic"]
 
 
 def _chunks_with_vectors(snapshot: LocalSnapshot) -> dict:
