@@ -2,6 +2,7 @@
 stage after a warm-up, memory, and for an IVF index its recall@10 against exact search.
 
     python -m benchmarks.probe DATA_DIR QUESTIONS.json [--queries 300] [--exact-check]
+                               [--evidence lexical semantic]
 
 Prints one JSON object. Run by ``benchmarks.run``; usable on its own.
 """
@@ -30,7 +31,26 @@ from embeddings.timing import recording
 
 from .scaled import original_id
 
-STAGES = ("encode", "dense", "bm25", "fusion", "answer", "total")
+# Retrieval (encode, dense, bm25, fusion), then the answer's own stages: reading the question,
+# the lexical scoring of every candidate sentence (less the short-answer spans found in them),
+# the spans, the semantic rescoring (cosines to the stored sentence vectors, including reading
+# them: "sentence_vectors"), and writing the answer (confidence, recency, citation). "answer" is
+# everything after retrieval, as in earlier runs.
+STAGES = (
+    "encode",
+    "dense",
+    "bm25",
+    "fusion",
+    "question",
+    "sentences",
+    "span",
+    "semantic",
+    "sentence_vectors",
+    "write",
+    "answer",
+    "total",
+)
+EVIDENCE = ("lexical", "semantic")
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -65,19 +85,44 @@ def hit(hit, question: Question) -> bool:
     return any(normalize_answer(a) in text for a in question.answers)
 
 
-def time_answers(engine: Engine, questions: list[Question]) -> dict:
-    samples = {name: [] for name in STAGES}
-    for q in questions:
-        with recording() as stages:
-            started = time.perf_counter()
-            engine.answer(q.text)
-            total = time.perf_counter() - started
-        parts = {k: stages.get(k, 0.0) for k in ("encode", "dense", "bm25", "fusion")}
-        parts["answer"] = total - sum(parts.values())  # sentence scoring, span, citation
-        parts["total"] = total
-        for name, value in parts.items():
-            samples[name].append(value)
-    return {name: percentiles(values) for name, values in samples.items()}
+def split_stages(stages: dict[str, float], total: float) -> dict[str, float]:
+    """One answer's recorded stages (``embeddings.timing``) as the disjoint parts of ``STAGES``."""
+    parts = {k: stages.get(k, 0.0) for k in ("encode", "dense", "bm25", "fusion", "question", "span", "write")}
+    evidence = stages.get("evidence", 0.0)
+    lexical = stages.get("lexical", evidence)  # recorded apart only by the semantic scorer
+    parts["sentences"] = lexical - parts["span"]
+    parts["semantic"] = evidence - lexical
+    parts["sentence_vectors"] = stages.get("sentence_vectors", 0.0)
+    parts["answer"] = total - sum(parts[k] for k in ("encode", "dense", "bm25", "fusion"))
+    parts["total"] = total
+    return parts
+
+
+def time_answers(engine: Engine, questions: list[Question], evidence: list[str]) -> dict[str, dict]:
+    """Per evidence kind, each stage's percentiles over ``questions``: every question is asked
+    once per kind, the kinds interleaved (their order alternating) so that the machine's noise
+    falls on all of them alike, the query-vector cache cleared before each answer."""
+    settings = {kind: engine.settings.model_copy(update={"answer_evidence": kind}) for kind in evidence}
+    samples: dict[str, dict[str, list[float]]] = {kind: {name: [] for name in STAGES} for kind in evidence}
+    for i, q in enumerate(questions):
+        for kind in evidence if i % 2 == 0 else evidence[::-1]:
+            engine.settings = settings[kind]
+            engine._current().clear_cache()
+            with recording() as stages:
+                started = time.perf_counter()
+                engine.answer(q.text)
+                total = time.perf_counter() - started
+            for name, value in split_stages(stages, total).items():
+                samples[kind][name].append(value)
+    return {kind: {name: percentiles(values) for name, values in per.items()} for kind, per in samples.items()}
+
+
+def stored_share(engine: Engine, questions: list[Question]) -> float:
+    """Share of the passages answers read (5 per question) that have stored sentence vectors."""
+    retriever = engine._current()
+    ids = [h.chunk_id for q in questions for h in engine.search(q.text, 5)]
+    stored = retriever.snapshot.sentence_vectors(ids)
+    return round(sum(i in stored for i in ids) / max(1, len(ids)), 4)
 
 
 def recall_at_10(engine: Engine, questions: list[Question]) -> float:
@@ -124,6 +169,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--exact-check", action="store_true")
+    parser.add_argument(
+        "--evidence",
+        nargs="+",
+        choices=EVIDENCE,
+        help="answer evidence kinds to time, interleaved (default: NEWSBOT_ANSWER_EVIDENCE's)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     rows = json.loads(args.questions.read_text())
@@ -137,15 +188,19 @@ def main() -> None:
     engine.answer(questions[0].text)
     first_answer_s = time.perf_counter() - started
     after_load = memory()
-    for q in questions[1 : 1 + args.warmup]:
-        engine.answer(q.text)
+    evidence = args.evidence or [settings.answer_evidence]
+    time_answers(engine, questions[1 : 1 + args.warmup], evidence)  # warm-up, every kind
     measured = questions[1 + args.warmup : 1 + args.warmup + args.queries]
+    by_evidence = time_answers(engine, measured, evidence)
     result = {
         "chunks": engine.status().chunks,
         "vector_index": engine._current().snapshot.manifest.get("vector_index"),
         "in_process_first_answer_s": round(first_answer_s, 2),
         "memory_after_load": after_load,
-        "latency_ms": time_answers(engine, measured),
+        "latency_ms": by_evidence[evidence[0]],
+        "evidence": evidence,
+        "latency_ms_by_evidence": by_evidence,
+        "sentence_vectors_stored": stored_share(engine, measured[:50]),
         "memory_after_queries": memory(),
         "faiss_threads": faiss.omp_get_max_threads(),
         "queries": len(measured),

@@ -13,10 +13,12 @@ import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from embeddings.evaluation import Question, load_squad
+from embeddings.index.sentence_vectors import can_pool, embed_chunks, pack, unpack
 from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.models import Article, Chunk
 
@@ -99,3 +101,55 @@ def load_real(cache_dir: Path, encoder, *, config: ChunkingConfig = ChunkingConf
         pickle.dump(corpus, fh, protocol=pickle.HIGHEST_PROTOCOL)
     cache.with_suffix(".tmp").rename(cache)
     return corpus
+
+
+SentenceScope = Literal["all", "questions"]
+
+
+def load_sentence_vectors(
+    cache_dir: Path, encoder, real: RealCorpus, *, scope: SentenceScope = "all", log=print
+) -> list[np.ndarray | None] | None:
+    """The real chunks' pooled sentence vectors (one matrix per chunk, in ``real.vectors``'
+    row order), made as the indexer makes them (``embed_chunks(..., "pooled")``: the chunk
+    pass's token outputs averaged per sentence) and cached beside the real corpus, packed the
+    way the store keeps them. ``scope="questions"`` pools only the SQuAD and XQuAD articles'
+    chunks (the benchmark's questions are about them; about an eighth of the model work) and
+    gives None for the others. None when the encoder cannot pool spans (torch)."""
+    if not can_pool(encoder):
+        return None
+    wanted = [scope == "all" or a.id.split("-")[0] in ("squad", "xquad") for a in real.articles]
+    rows = [w for w, per in zip(wanted, real.chunks) for _ in per]
+    variant = getattr(encoder, "variant", "unknown")
+    cache = cache_dir / f"real-v{CACHE_VERSION}-{variant}-{real.chunk_count}-sentences-{scope}.pkl"
+    if not cache.is_file():
+        _pool_sentences(cache, encoder, real, rows, log)
+    with open(cache, "rb") as fh:
+        packed = iter(pickle.load(fh))
+    dimension = real.vectors.shape[1]
+    return [unpack(next(packed), dimension) if row else None for row in rows]
+
+
+def _pool_sentences(cache: Path, encoder, real: RealCorpus, rows: list[bool], log) -> None:
+    chunks = [c for per in real.chunks for c in per]
+    chosen = [c for c, row in zip(chunks, rows) if row]
+    done = [0]
+
+    def progress(n: int) -> None:
+        done[0] += n
+        if done[0] % 3200 < n:
+            log(f"  {done[0]:,} / {len(chosen):,} chunks pooled")
+
+    started = time.perf_counter()
+    vectors, sentences = embed_chunks(encoder, chosen, "pooled", batch_size=32, progress=progress)
+    log(f"pooled the sentence vectors of {len(chosen):,} chunks in {time.perf_counter() - started:.0f} s")
+    # The same model as the cached chunk vectors (int8 activations are scaled per batch, so
+    # other batch-mates move a vector a little: min 0.989 seen): a low mean means another encoder.
+    cosines = np.sum(vectors * real.vectors[np.flatnonzero(rows)], axis=1)
+    log(f"cosine to the cached chunk vectors: mean {np.mean(cosines):.4f}, min {np.min(cosines, initial=1.0):.4f}")
+    if len(cosines) and float(np.mean(cosines)) < 0.99:
+        raise SystemExit(f"the sentence pass's chunk vectors differ from the cache's (mean cosine {np.mean(cosines)})")
+    assert sentences is not None
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.with_suffix(".tmp"), "wb") as fh:
+        pickle.dump([pack(m) for m in sentences], fh, protocol=pickle.HIGHEST_PROTOCOL)
+    cache.with_suffix(".tmp").rename(cache)

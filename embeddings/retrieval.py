@@ -134,7 +134,8 @@ class Retriever:
 
     def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The sentence vectors the snapshot stored for these chunks (see ``SearchSnapshot``)."""
-        return self.snapshot.sentence_vectors(chunk_ids)
+        with stage("sentence_vectors"):
+            return self.snapshot.sentence_vectors(chunk_ids)
 
     def clear_cache(self) -> None:
         """Forget cached query vectors (so a measurement sees cold queries)."""

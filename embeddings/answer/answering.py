@@ -26,6 +26,7 @@ from embeddings.answer.writer import AnswerWriter, ExtractiveAnswerWriter
 from embeddings.models import Answer
 from embeddings.retrieval import Retriever, clean_query
 from embeddings.settings import AnswerWriterKind, EngineSettings, RetrievalMode
+from embeddings.timing import stage
 
 __all__ = ["AnswerComponents", "AnswerPolicy", "answer_components", "answer_question", "make_answerer"]
 
@@ -90,6 +91,10 @@ def answer_question(
     QueryError for a question with no words or too long."""
     components = components or answer_components(policy)
     analyzer = retriever.snapshot.analyzer
-    features = read_question(clean_query(question), history, analyzer, policy)
+    with stage("question"):
+        features = read_question(clean_query(question), history, analyzer, policy)
     hits = retriever.search(features.standalone, policy.passages, mode)
-    return components.writer.write(features, components.selector.select(features, analyzer, hits), hits)
+    with stage("evidence"):
+        candidates = components.selector.select(features, analyzer, hits)
+    with stage("write"):
+        return components.writer.write(features, candidates, hits)

@@ -23,6 +23,7 @@ from embeddings.answer.spans import Span, short_answer
 from embeddings.index.backend import TermAnalyzer
 from embeddings.models import Hit
 from embeddings.text import COPULAS, DO_FORMS, HAVE_FORMS, MODALS, QUANTITY_WORDS, WH_WORDS
+from embeddings.timing import stage
 
 _WORDS = re.compile(r"\w+")
 # The words a question is built with: bm25s's stop-word list keeps them, but they say nothing
@@ -140,7 +141,8 @@ class LexicalEvidenceScorer:
         coverage = matched / (sum(question.weights.values()) or 1.0)
         exact = _exact(question, text)
         wants_span = question.kind is not AnswerType.OTHER
-        span = short_answer(text, set(question.weights), question.kind) if wants_span else None
+        with stage("span"):
+            span = short_answer(text, set(question.weights), question.kind) if wants_span else None
         typed = self._typed(question, span, present)
         phrase = shared_pairs(question.pairs, sequence)
         score = (
@@ -196,7 +198,8 @@ class SemanticEvidenceScorer:
 
     def select(self, question: QuestionFeatures, analyzer: TermAnalyzer, hits: Sequence[Hit]) -> list[Candidate]:
         """See ``EvidenceSelector.select``; the measured candidates carry their ``cosine``."""
-        ranked = self.lexical.select(question, analyzer, hits)
+        with stage("lexical"):  # the rest of "evidence" is the semantic part (the benchmarks' stages)
+            ranked = self.lexical.select(question, analyzer, hits)
         if not ranked:
             return ranked
         query = self.embedder.embed_texts([question.standalone])[0]  # cached by the search

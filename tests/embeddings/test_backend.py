@@ -5,6 +5,7 @@ write through the same writer as the indexer."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy as np
 import pytest
@@ -163,3 +164,80 @@ def test_the_scaled_benchmarks_generation_loads_through_the_local_backend(seeds,
         assert np.isfinite([s for _, s in snapshot.lexical_candidates("harbour bridge", 5)]).all()
     finally:
         snapshot.close()
+
+
+class _CountingEncoder:
+    """The shared encoder, counting the texts it is asked to encode."""
+
+    def __init__(self, encoder) -> None:
+        self.inner, self.texts = encoder, 0
+        self.name, self.dimension, self.max_tokens = encoder.name, encoder.dimension, encoder.max_tokens
+
+    def encode(self, texts, **kwargs):
+        self.texts += len(texts)
+        return self.inner.encode(texts, **kwargs)
+
+    def count_tokens(self, texts):
+        return self.inner.count_tokens(texts)
+
+
+def test_the_scaled_generation_stores_sentence_vectors_as_the_indexer_does_and_answers_read_them(
+    indexed, seeds, tmp_path, encoder
+):
+    from benchmarks.realdata import RealCorpus, load_sentence_vectors
+    from benchmarks.scaled import COPY_MARK, build_scaled, original_id
+    from embeddings.engine import Engine
+
+    articles = read_corpus(seeds).articles
+    chunks = tuple(tuple(chunk_article(a, encoder, ChunkingConfig())) for a in articles)
+    vectors = encoder.encode([c.embed_text for per_article in chunks for c in per_article])
+    real = RealCorpus(articles, chunks, vectors, ())
+    sentences = load_sentence_vectors(tmp_path / "cache", encoder, real, log=lambda _: None)
+    assert sentences is not None and [len(m) for m in sentences] == [len(c.sentences) for p in chunks for c in p]
+    assert load_sentence_vectors(tmp_path / "cache", encoder, real) is not None  # from the cache file now
+    # Pooled for the SQuAD and XQuAD articles only: none of these.
+    assert load_sentence_vectors(tmp_path / "cache", encoder, real, scope="questions") == [None] * len(sentences)
+    data = tmp_path / "scaled"
+    built = build_scaled(real, 3 * len(vectors), data, encoder=encoder, sentences=sentences, log=lambda _: None)
+    assert built["sentence_vectors"] == "pooled" == LocalBackend(data).live_manifest()["sentence_vectors"]
+
+    # Every chunk, copies included, holds the vectors the indexer stored for the real chunk.
+    indexer, scaled = indexed[1].open_snapshot(), LocalBackend(data).open_snapshot()
+    try:
+        by_place = {(c.article_id, c.ordinal): m for c, m in _chunks_with_vectors(indexer).values()}
+        found = _chunks_with_vectors(scaled)
+        assert len(found) == built["chunks"] and any(COPY_MARK in c.article_id for c, _ in found.values())
+        for chunk, rows in found.values():
+            expected = by_place[(original_id(chunk.article_id), chunk.ordinal)]
+            assert rows.shape == expected.shape and np.min(np.sum(rows * expected, axis=1)) > 0.999
+    finally:
+        indexer.close()
+        scaled.close()
+
+    # Semantic evidence over it encodes the question only, never a sentence.
+    counting = _CountingEncoder(encoder)
+    settings = EngineSettings(_env_file=None, data_dir=data, answer_evidence="semantic")
+    engine = Engine(settings, counting)
+    answer = engine.answer("who will chair the meeting?")
+    assert counting.texts == 1 and answer.answered
+
+    # ... and the benchmark's stages of such an answer are disjoint parts of its time.
+    from benchmarks.probe import split_stages
+    from embeddings.timing import recording
+
+    with recording() as stages:
+        started = time.perf_counter()
+        engine.answer("when do the security chiefs meet?")
+        total = time.perf_counter() - started
+    assert {"encode", "question", "evidence", "lexical", "span", "sentence_vectors", "write"} <= set(stages)
+    parts = split_stages(stages, total)
+    disjoint = ("encode", "dense", "bm25", "fusion", "question", "sentences", "span", "semantic", "write")
+    assert min(parts.values()) >= 0 and sum(parts[k] for k in disjoint) <= total
+    assert 0 < parts["sentence_vectors"] <= parts["semantic"]
+
+
+def _chunks_with_vectors(snapshot: LocalSnapshot) -> dict:
+    """Chunk id → (chunk, its stored sentence vectors), for every chunk that has them."""
+    ids = snapshot.store.chunk_ids()
+    stored = snapshot.sentence_vectors(ids)
+    return {i: (chunk, stored[i]) for i, (chunk, _) in snapshot.chunks(ids).items()}
