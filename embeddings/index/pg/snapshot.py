@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from embeddings.index.pg.lexicon import Lexicon
+from embeddings.index.pg.lexicon import Lexicon, query_literal
+from embeddings.index.pg.pruning import CANDIDATE_CAP, covering_sets, split_rare
 from embeddings.index.pg.schema import VISIBLE
 from embeddings.index.store import chunk_with_article
 from embeddings.models import Article, Chunk
@@ -41,6 +42,7 @@ class PostgresSnapshot:
     manifest: dict[str, Any]
     lexicon: Lexicon = field(repr=False)
     ef_search: int = 100
+    candidate_cap: int = CANDIDATE_CAP  # the rows the first lexical step may select (``pruning``)
 
     @property
     def name(self) -> str:
@@ -78,16 +80,27 @@ class PostgresSnapshot:
         return _ranked(rows)
 
     def lexical_candidates(self, query: str, k: int) -> list[tuple[int, float]]:
-        prepared = self.lexicon.query_vector(query)
-        if prepared is None:
+        """bm25s's top ``k``, in two steps that read far fewer rows than every chunk holding a
+        query term (``pruning``): the chunks of the rare terms, then those of the common
+        terms' covering sets."""
+        terms = self.lexicon.query_terms(query)
+        if not terms:
             return []
-        literal, term_ids = prepared
-        rows = self._rows(
-            f"SELECT c.id, -(c.terms <#> %(q)s::sparsevec) AS score FROM newsbot_chunks c "
-            f"WHERE c.term_ids && %(t)s::int[] AND {_V} ORDER BY score DESC, c.id LIMIT %(k)s",
-            {"q": literal, "t": term_ids, "k": int(k)},
+        literal = query_literal(terms)
+        rare, common = split_rare(terms, self.candidate_cap)
+        first = self._scored(literal, "c.term_ids && %(rare)s::int[]", {"rare": [t.id for t in rare]}, k)
+        if not common:
+            return first
+        bar = first[k - 1][1] if len(first) >= k else 0.0
+        sets = covering_sets(common, bar)
+        if sets == []:
+            return first
+        # Too many sets (None): every chunk holding any common term, the unpruned search.
+        match, params = _holding(sets if sets is not None else [[t.id] for t in common])
+        second = self._scored(
+            literal, f"({match}) AND NOT c.term_ids && %(rare)s::int[]", {**params, "rare": [t.id for t in rare]}, k
         )
-        return [(int(i), float(s)) for i, s in rows if s > 0]
+        return sorted(first + second, key=lambda pair: (-pair[1], pair[0]))[:k]
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, tuple[Chunk, Article]]:
         ids = list(dict.fromkeys(int(i) for i in chunk_ids))
@@ -115,6 +128,28 @@ class PostgresSnapshot:
     def _rows(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self.connect() as conn:
             return conn.execute(query, {**params, "g": self.generation}).fetchall()
+
+    def _scored(self, literal: str, match: str, params: dict[str, Any], k: int) -> list[tuple[int, float]]:
+        """The best ``k`` (id, BM25 score) of the visible chunks that ``match`` selects."""
+        rows = self._rows(
+            f"SELECT c.id, -(c.terms <#> %(q)s::sparsevec) AS score FROM newsbot_chunks c "
+            f"WHERE {match} AND {_V} ORDER BY score DESC, c.id LIMIT %(k)s",
+            {**params, "q": literal, "k": int(k)},
+        )
+        return [(int(i), float(s)) for i, s in rows if s > 0]
+
+
+def _holding(sets: list[list[int]]) -> tuple[str, dict[str, Any]]:
+    """A condition selecting the chunks that hold every term of at least one of ``sets``: the
+    one-term sets as one overlap test, each larger set as a containment test (both answered by
+    the GIN index on ``term_ids``)."""
+    single = [s[0] for s in sets if len(s) == 1]
+    tests = ["c.term_ids && %(single)s::int[]"] if single else []
+    params: dict[str, Any] = {"single": single} if single else {}
+    for n, terms in enumerate(s for s in sets if len(s) > 1):
+        tests.append(f"c.term_ids @> %(set{n})s::int[]")
+        params[f"set{n}"] = terms
+    return " OR ".join(tests), params
 
 
 def _ranked(rows: list[tuple[Any, ...]]) -> list[tuple[int, float]]:
