@@ -14,6 +14,7 @@ import psycopg_pool
 from embeddings.errors import IndexBusyError, IndexMissingError, IndexUnavailableError
 from embeddings.index.pg.connection import Database, Pooled, faults
 from embeddings.index.pg.lexicon import Lexicon
+from embeddings.index.pg.pruning import CANDIDATE_CAP
 from embeddings.index.pg.schema import LOCK_KEY, ensure_schema, missing_vector
 from embeddings.index.pg.snapshot import PostgresSnapshot
 from embeddings.index.pg.writer import PostgresGenerationWriter
@@ -26,12 +27,16 @@ _NO_INDEX = "There is no index in the database {where} yet. Build it with `newsb
 class PostgresBackend:
     """Index generations in the database ``database`` (``backend.SearchBackend``); vectors
     have ``dimension`` components. Readers share one pool, opened on first use; each writer
-    has its own connection."""
+    has its own connection. ``candidate_cap``: the rows BM25's first step may select
+    (``pruning``; a huge cap scores every chunk holding a query term, as before the pruning)."""
 
-    def __init__(self, database: Database, dimension: int, *, ef_search: int = 100) -> None:
+    def __init__(
+        self, database: Database, dimension: int, *, ef_search: int = 100, candidate_cap: int = CANDIDATE_CAP
+    ) -> None:
         self.database = database
         self.dimension = dimension
         self.ef_search = ef_search
+        self.candidate_cap = candidate_cap
         self._pooled = Pooled(database)
 
     @property
@@ -56,7 +61,9 @@ class PostgresBackend:
         generation, manifest, blob = rows[0]
         manifest = _manifest(manifest)
         lexicon = Lexicon.decode(bytes(blob), int(manifest["chunks"]))
-        return PostgresSnapshot(self.connection, self.location, int(generation), manifest, lexicon, self.ef_search)
+        return PostgresSnapshot(
+            self.connection, self.location, int(generation), manifest, lexicon, self.ef_search, self.candidate_cap
+        )
 
     @contextlib.contextmanager
     def writer(self, *, rebuild: bool = False, bulk: bool = True) -> Iterator[PostgresGenerationWriter]:
