@@ -108,6 +108,11 @@ class PostgresBackend:
     def pool(self) -> psycopg_pool.ConnectionPool:
         return self._pooled.pool()
 
+    @property
+    def pooled(self) -> Pooled:
+        """The readers' pool, which the feedback store of the same process borrows."""
+        return self._pooled
+
     def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """A pooled connection (autocommit, with the read timeout); a fault drops the pool
         (``connection.Pooled``)."""
