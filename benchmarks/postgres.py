@@ -165,28 +165,32 @@ def _queries(pg: PostgresBackend, local_dir: Path, encoder, real, args) -> dict:
 def _quality(engines: dict[str, Engine], asked: list[Any]) -> dict[str, Any]:
     """Over every question (untimed): task recall@5 of each backend's hybrid search (a copy of
     the question's article counts); for each database engine, how many of the local top 5 it
-    shares, how many of bm25s's top 50 (the depth fusion reads) its BM25 side shares, and how
-    often all 50 (as sets: scores equal to float32 rounding may be ordered differently)."""
+    shares, how many of bm25s's top 50 (the depth fusion reads) its BM25 side shares, how often
+    all 50 (as sets: the corpus' copies tie, and ties are ordered by ids, which differ between
+    the backends), and how often its 50 scores are bm25s's, rank by rank (to 4 decimals)."""
     snapshots = {name: e.backend.open_snapshot() for name, e in engines.items()}
     recall = dict.fromkeys(engines, 0)
     others = [name for name in engines if name != "local"]
-    top5, top50, identical = (dict.fromkeys(others, 0.0) for _ in range(3))
+    top5, top50, identical, scores = (dict.fromkeys(others, 0.0) for _ in range(4))
     for q in asked:
         hits = {name: e.search(q.text, 5) for name, e in engines.items()}
-        lexical = {name: set(_named(s, s.lexical_candidates(q.text, 50))) for name, s in snapshots.items()}
+        lexical = {name: s.lexical_candidates(q.text, 50) for name, s in snapshots.items()}
+        named = {name: set(_named(snapshots[name], found)) for name, found in lexical.items()}
         local5 = {(h.article.id, h.chunk.ordinal) for h in hits["local"]}
         for name, found in hits.items():
             recall[name] += any(original_id(h.article.id) == q.article_id for h in found)
         for name in others:
             top5[name] += len(local5 & {(h.article.id, h.chunk.ordinal) for h in hits[name]}) / 5
-            top50[name] += len(lexical["local"] & lexical[name]) / max(1, len(lexical["local"]))
-            identical[name] += lexical["local"] == lexical[name]
+            top50[name] += len(named["local"] & named[name]) / max(1, len(named["local"]))
+            identical[name] += named["local"] == named[name]
+            scores[name] += [round(s, 4) for _, s in lexical["local"]] == [round(s, 4) for _, s in lexical[name]]
     n = len(asked)
     return {
         "recall_at_5": {name: round(hits / n, 4) for name, hits in recall.items()},
         "top5_agreement_all": {name: round(v / n, 4) for name, v in top5.items()},
         "bm25_top50_agreement": {name: round(v / n, 4) for name, v in top50.items()},
         "bm25_top50_identical": {name: round(v / n, 4) for name, v in identical.items()},
+        "bm25_top50_same_scores": {name: round(v / n, 4) for name, v in scores.items()},
     }
 
 

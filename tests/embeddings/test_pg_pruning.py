@@ -5,6 +5,7 @@ same corpus, with a candidate cap small enough that every step of the pruning ru
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import random
 
@@ -105,13 +106,8 @@ def both(corpus, tmp_path, encoder, request):
 def test_the_pruned_search_ranks_exactly_as_bm25s(both, monkeypatch):
     bm25s, database = both
     plans: list[list[list[int]] | None] = []
-
-    def recorded(common, bar, limit=pruning.MAX_SETS):
-        plans.append(covering_sets(common, bar, limit))
-        return plans[-1]
-
-    monkeypatch.setattr(snapshot, "covering_sets", recorded)
-    for cap in (1, 8, 40, 10**6):
+    monkeypatch.setattr(snapshot, "covering_sets", lambda common, bar: record(plans, common, bar))
+    for cap in (1, 8, 40, 10**6, None):  # None: the cap for the corpus size
         pg = dataclasses.replace(database, candidate_cap=cap)
         for question in QUESTIONS:
             for k in (3, 10, 30):
@@ -121,12 +117,21 @@ def test_the_pruned_search_ranks_exactly_as_bm25s(both, monkeypatch):
     assert any(p and all(len(s) == 1 for s in p) for p in plans), "some needed every common term"
 
 
-def test_too_many_sets_fall_back_to_every_common_term(both, monkeypatch):
+def test_with_too_many_sets_the_common_terms_are_scored_rarest_first_until_the_sets_are_few(both, monkeypatch):
     bm25s, database = both
     pg = dataclasses.replace(database, candidate_cap=1)
-    monkeypatch.setattr(snapshot, "covering_sets", lambda common, bar: covering_sets(common, bar, limit=0))
-    for question in QUESTIONS:
-        assert_same_ranking(pg.lexical_candidates(question, 10), bm25s.lexical_candidates(question, 10), both)
+    for limit in (0, 1):  # 0: every common term is scored, one query each
+        plans: list[list[list[int]] | None] = []
+        monkeypatch.setattr(snapshot, "covering_sets", functools.partial(record, plans, limit=limit))
+        for question in QUESTIONS:
+            for k in (10, 40):
+                assert_same_ranking(pg.lexical_candidates(question, k), bm25s.lexical_candidates(question, k), both)
+        assert None in plans and (limit == 0 or any(p for p in plans)), (limit, plans)
+
+
+def record(plans: list, common, bar: float, limit: int = pruning.MAX_SETS):
+    plans.append(covering_sets(common, bar, limit))
+    return plans[-1]
 
 
 def assert_same_ranking(got: list[tuple[int, float]], expected: list[tuple[int, float]], both) -> None:

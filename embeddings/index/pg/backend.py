@@ -14,7 +14,6 @@ import psycopg_pool
 from embeddings.errors import IndexBusyError, IndexMissingError, IndexUnavailableError
 from embeddings.index.pg.connection import Database, Pooled, faults
 from embeddings.index.pg.lexicon import Lexicon
-from embeddings.index.pg.pruning import CANDIDATE_CAP
 from embeddings.index.pg.schema import LOCK_KEY, ensure_schema, missing_vector
 from embeddings.index.pg.snapshot import PostgresSnapshot
 from embeddings.index.pg.writer import PostgresGenerationWriter
@@ -27,11 +26,11 @@ _NO_INDEX = "There is no index in the database {where} yet. Build it with `newsb
 class PostgresBackend:
     """Index generations in the database ``database`` (``backend.SearchBackend``); vectors
     have ``dimension`` components. Readers share one pool, opened on first use; each writer
-    has its own connection. ``candidate_cap``: the rows BM25's first step may select
-    (``pruning``; a huge cap scores every chunk holding a query term, as before the pruning)."""
+    has its own connection. ``candidate_cap``: the rows BM25's first step may select (None:
+    ``pruning.candidate_cap``; a huge cap scores every chunk holding a query term, unpruned)."""
 
     def __init__(
-        self, database: Database, dimension: int, *, ef_search: int = 100, candidate_cap: int = CANDIDATE_CAP
+        self, database: Database, dimension: int, *, ef_search: int = 100, candidate_cap: int | None = None
     ) -> None:
         self.database = database
         self.dimension = dimension

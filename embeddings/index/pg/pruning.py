@@ -6,7 +6,7 @@ scoring a chunk means reading its row. So the search runs in two steps (MaxScore
 pruning, made exact):
 
 1. ``split_rare``: the rarest terms, as many as fit under a cap on the rows they select (by
-   their document frequencies, known without asking the database). The chunks holding any of
+   their document frequencies, known without asking the database; ``candidate_cap``). The chunks holding any of
    them are scored exactly, with every term of the question; the k-th best score is the bar.
 2. A chunk holding none of the rare terms scores at most the sum of the ``bound``s of the
    common terms it holds (a chunk's weight for a term is below 1). So it can reach the bar only
@@ -17,25 +17,35 @@ pruning, made exact):
 The top k of both steps is exactly bm25s's (ties included: a set whose bound reaches the bar
 counts). When the bar is high, few sets qualify and they are rare together; when the first step
 found fewer than k chunks the bar is 0 and every common term alone is a set (the full search).
+When the bar is low and the common terms many, there are too many sets (``MAX_SETS``): the
+snapshot then scores the rarest common term's chunks as well, which raises the bar, and makes
+the sets again.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from embeddings.index.pg.lexicon import QueryTerm
 
-# The rows the first step may select: enough that its bar is usually high, few enough to read
-# in a few milliseconds. Measured at 100k chunks (docs/BENCHMARKS.md, "PostgreSQL backend").
-CANDIDATE_CAP = 3_000
-# More covering sets than this: the second step takes every common term instead (one overlap
-# test, the unpruned search's cost). A long question of common words with a low bar gets there.
+# More covering sets than this: too many containment tests for one query (each intersects
+# posting lists of common terms); the rarest common term is scored instead and the bar rises.
 MAX_SETS = 64
 # Scores are float32 sums in pgvector; a bound reaching within this share of the bar counts.
 _SLACK = 1e-4
 
 
-def split_rare(terms: Sequence[QueryTerm], cap: int = CANDIDATE_CAP) -> tuple[list[QueryTerm], list[QueryTerm]]:
+def candidate_cap(chunks: int) -> int:
+    """The rows the first step may select in a generation of ``chunks`` chunks: 10·√chunks.
+    A larger cap reads more rows first but raises the bar, so the second step reads fewer.
+    About 3,000 at 100k chunks, where 3,000 gave the lowest latency of 500 to 8,000, and 10,000
+    at 1M, where 10,000 read fewer rows at p95 than 3,000 (docs/BENCHMARKS.md, "PostgreSQL
+    backend")."""
+    return max(1, round(10 * math.sqrt(chunks)))
+
+
+def split_rare(terms: Sequence[QueryTerm], cap: int) -> tuple[list[QueryTerm], list[QueryTerm]]:
     """(rare, common): the rarest terms (ascending document frequency, then id) while their
     frequencies add up to at most ``cap`` rows, always at least one; the rest."""
     ordered = sorted(terms, key=lambda t: (t.df, t.id))

@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 
 from embeddings.index.pg.lexicon import Lexicon, query_literal
-from embeddings.index.pg.pruning import CANDIDATE_CAP, covering_sets, split_rare
+from embeddings.index.pg.pruning import candidate_cap, covering_sets, split_rare
 from embeddings.index.pg.schema import VISIBLE
 from embeddings.index.store import chunk_with_article
 from embeddings.models import Article, Chunk
@@ -42,7 +42,7 @@ class PostgresSnapshot:
     manifest: dict[str, Any]
     lexicon: Lexicon = field(repr=False)
     ef_search: int = 100
-    candidate_cap: int = CANDIDATE_CAP  # the rows the first lexical step may select (``pruning``)
+    candidate_cap: int | None = None  # the rows BM25's first step may select; None: ``pruning.candidate_cap``
 
     @property
     def name(self) -> str:
@@ -80,27 +80,30 @@ class PostgresSnapshot:
         return _ranked(rows)
 
     def lexical_candidates(self, query: str, k: int) -> list[tuple[int, float]]:
-        """bm25s's top ``k``, in two steps that read far fewer rows than every chunk holding a
-        query term (``pruning``): the chunks of the rare terms, then those of the common
-        terms' covering sets."""
+        """bm25s's top ``k``, reading far fewer rows than every chunk holding a query term
+        (``pruning``): the chunks of the rare terms, then those of the common terms' covering
+        sets. When there are too many sets, the rarest common term joins the rare ones (its
+        chunks are scored, which raises the bar) and the sets are made again."""
         terms = self.lexicon.query_terms(query)
         if not terms:
             return []
         literal = query_literal(terms)
-        rare, common = split_rare(terms, self.candidate_cap)
-        first = self._scored(literal, "c.term_ids && %(rare)s::int[]", {"rare": [t.id for t in rare]}, k)
-        if not common:
-            return first
-        bar = first[k - 1][1] if len(first) >= k else 0.0
-        sets = covering_sets(common, bar)
-        if sets == []:
-            return first
-        # Too many sets (None): every chunk holding any common term, the unpruned search.
-        match, params = _holding(sets if sets is not None else [[t.id] for t in common])
-        second = self._scored(
-            literal, f"({match}) AND NOT c.term_ids && %(rare)s::int[]", {**params, "rare": [t.id for t in rare]}, k
-        )
-        return sorted(first + second, key=lambda pair: (-pair[1], pair[0]))[:k]
+        rare, common = split_rare(terms, self.candidate_cap or candidate_cap(self.chunk_count()))
+        seen = [t.id for t in rare]
+        found = self._scored(literal, "c.term_ids && %(seen)s::int[]", {"seen": seen}, k)
+        while common:
+            sets = covering_sets(common, found[k - 1][1] if len(found) >= k else 0.0)
+            if sets == []:
+                break
+            if sets is None:  # too many: the rarest common term's chunks next, then sets again
+                match, params, joining = "c.term_ids && %(next)s::int[]", {"next": [common[0].id]}, [common[0].id]
+                common = common[1:]
+            else:
+                (match, params), joining, common = _holding(sets), [], []
+            unseen = f"({match}) AND NOT c.term_ids && %(seen)s::int[]"
+            more = self._scored(literal, unseen, {**params, "seen": seen}, k)
+            found, seen = sorted(found + more, key=lambda pair: (-pair[1], pair[0]))[:k], seen + joining
+        return found
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, tuple[Chunk, Article]]:
         ids = list(dict.fromkeys(int(i) for i in chunk_ids))
