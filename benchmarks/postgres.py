@@ -17,6 +17,7 @@ import random
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from embeddings.encoders import load_encoder
 from embeddings.engine import Engine
@@ -34,6 +35,7 @@ from .realdata import load_real
 from .scaled import build_scaled, original_id
 
 ROOT = Path("data/bench")
+UNPRUNED = 2**62  # a candidate cap no question reaches: BM25's first step takes every term
 
 
 def _database_mb(backend: PostgresBackend) -> dict[str, float]:
@@ -122,20 +124,28 @@ def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
 
 def _queries(pg: PostgresBackend, local_dir: Path, encoder, real, args) -> dict:
     settings = EngineSettings(_env_file=None, data_dir=local_dir, model_cache_dir=(ROOT / "models").resolve())
-    engines = {"local": Engine(settings, encoder), "postgres": Engine(settings, encoder, backend=pg)}
+    # The same database without the BM25 pruning (every chunk holding a query term is scored),
+    # interleaved with the pruned one: before and after under the same load.
+    unpruned = PostgresBackend(pg.database, pg.dimension, candidate_cap=UNPRUNED)
+    engines = {
+        "local": Engine(settings, encoder),
+        "postgres": Engine(settings, encoder, backend=pg),
+        "postgres-unpruned": Engine(settings, encoder, backend=unpruned),
+    }
     for engine in engines.values():
         engine.load()
     present = {original_id(a.id) for a in engines["local"].articles()}
-    questions = [q.text for q in real.questions if q.article_id in present]
-    random.Random(7).shuffle(questions)
-    questions = questions[: args.queries]
+    asked = [q for q in real.questions if q.article_id in present]
+    random.Random(7).shuffle(asked)
+    asked = asked[: args.queries]
+    questions = [q.text for q in asked]
     timings: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
     overlap = []
     for question in questions[:20]:  # warm-up, and the top-5 agreement of the two backends
         hits = {name: [(h.article.id, h.chunk.ordinal) for h in e.search(question, 5)] for name, e in engines.items()}
         overlap.append(len(set(hits["local"]) & set(hits["postgres"])) / 5)
-    for n, question in enumerate(questions):  # interleaved, alternating who goes first
-        order = list(engines) if n % 2 == 0 else list(reversed(engines))
+    for n, question in enumerate(questions):  # interleaved, rotating who goes first
+        order = list(engines)[n % len(engines) :] + list(engines)[: n % len(engines)]
         for name in order:
             engines[name].clear_caches()
             timings[name].append(_timed(engines[name], question))
@@ -148,7 +158,45 @@ def _queries(pg: PostgresBackend, local_dir: Path, encoder, real, args) -> dict:
         "local_disk_mb": folder_mb(engines["local"].backend.open_snapshot().path),
         "search_ms": stats,
         "top5_agreement": round(sum(overlap) / len(overlap), 3),
+        **_quality(engines, asked),
     }
+
+
+def _quality(engines: dict[str, Engine], asked: list[Any]) -> dict[str, Any]:
+    """Over every question (untimed): task recall@5 of each backend's hybrid search (a copy of
+    the question's article counts); for each database engine, how many of the local top 5 it
+    shares, how many of bm25s's top 50 (the depth fusion reads) its BM25 side shares, how often
+    all 50 (as sets: the corpus' copies tie, and ties are ordered by ids, which differ between
+    the backends), and how often its 50 scores are bm25s's, rank by rank (to 4 decimals)."""
+    snapshots = {name: e.backend.open_snapshot() for name, e in engines.items()}
+    recall = dict.fromkeys(engines, 0)
+    others = [name for name in engines if name != "local"]
+    top5, top50, identical, scores = (dict.fromkeys(others, 0.0) for _ in range(4))
+    for q in asked:
+        hits = {name: e.search(q.text, 5) for name, e in engines.items()}
+        lexical = {name: s.lexical_candidates(q.text, 50) for name, s in snapshots.items()}
+        named = {name: set(_named(snapshots[name], found)) for name, found in lexical.items()}
+        local5 = {(h.article.id, h.chunk.ordinal) for h in hits["local"]}
+        for name, found in hits.items():
+            recall[name] += any(original_id(h.article.id) == q.article_id for h in found)
+        for name in others:
+            top5[name] += len(local5 & {(h.article.id, h.chunk.ordinal) for h in hits[name]}) / 5
+            top50[name] += len(named["local"] & named[name]) / max(1, len(named["local"]))
+            identical[name] += named["local"] == named[name]
+            scores[name] += [round(s, 4) for _, s in lexical["local"]] == [round(s, 4) for _, s in lexical[name]]
+    n = len(asked)
+    return {
+        "recall_at_5": {name: round(hits / n, 4) for name, hits in recall.items()},
+        "top5_agreement_all": {name: round(v / n, 4) for name, v in top5.items()},
+        "bm25_top50_agreement": {name: round(v / n, 4) for name, v in top50.items()},
+        "bm25_top50_identical": {name: round(v / n, 4) for name, v in identical.items()},
+        "bm25_top50_same_scores": {name: round(v / n, 4) for name, v in scores.items()},
+    }
+
+
+def _named(snapshot: Any, found: list[tuple[int, float]]) -> list[tuple[str, int]]:
+    rows = snapshot.chunks(i for i, _ in found)
+    return [(rows[i][0].article_id, rows[i][0].ordinal) for i, _ in found]
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ class BotState:
             reloads=Reloader(engine),
             threads=AnsweredThreads(),
             startup=StartupIndexer(engine),
-            **_feedback(settings),
+            **_feedback(settings, engine),
         )
 
     def close(self) -> None:
@@ -93,11 +93,12 @@ class BotState:
         return result
 
 
-def _feedback(settings: AppSettings) -> dict:
+def _feedback(settings: AppSettings, engine: Engine) -> dict:
     """The feedback store and salt; a store that cannot be opened (a full or read-only disk)
-    turns feedback off with a warning instead of stopping the bot."""
+    turns feedback off with a warning instead of stopping the bot. In the engine's database,
+    the store borrows the engine's connection pool: one pool per bot process."""
     try:
-        store = open_feedback_store(settings)
+        store = open_feedback_store(settings, backend=engine.backend)
     except (sqlite3.Error, OSError, NewsbotError) as exc:
         log.warning("feedback buttons are off: the feedback store cannot be opened (%s)", exc)
         return {"feedback": None, "feedback_salt": b""}

@@ -132,19 +132,25 @@ def load_salt(folder: Path) -> bytes:
     return path.read_bytes()
 
 
-def open_feedback_store(settings: EngineSettings) -> FeedbackStore:
+def open_feedback_store(settings: EngineSettings, *, backend: object | None = None) -> FeedbackStore:
     """The store ``settings.feedback_kind`` names (postgres when ``NEWSBOT_DATABASE_URL`` is set
-    and ``NEWSBOT_FEEDBACK_BACKEND`` is ``auto``), with old rows purged. A database that cannot
-    be reached raises its one-line ``NewsbotError``."""
+    and ``NEWSBOT_FEEDBACK_BACKEND`` is ``auto``), with old rows purged. ``backend``: the
+    process's search backend; when it is a PostgreSQL backend on the same database, the store
+    borrows its pool, so that one process holds one pool (``NEWSBOT_DATABASE_POOL_SIZE``
+    connections at most). A database that cannot be reached raises its one-line ``NewsbotError``."""
     if settings.feedback_kind == "sqlite":
         return SQLiteFeedbackStore(settings.data_dir / "feedback.sqlite", settings.feedback_retention_days)
     if settings.database_url is None:
         raise NewsbotError("NEWSBOT_FEEDBACK_BACKEND=postgres needs NEWSBOT_DATABASE_URL=postgresql://...")
-    from embeddings.index.pg.connection import Database  # psycopg is loaded only by who uses it
+    from embeddings.index.pg.backend import PostgresBackend  # psycopg is loaded only by who uses it
+    from embeddings.index.pg.connection import Database
     from embeddings.index.pg.feedback import PostgresFeedbackStore
 
-    # Feedback is a few small statements per answer: two connections are plenty.
-    database = Database(settings.database_url.get_secret_value(), settings.database_timeout, pool_size=2)
+    url = settings.database_url.get_secret_value()
+    if isinstance(backend, PostgresBackend) and backend.database.url == url:
+        return PostgresFeedbackStore(backend.database, settings.feedback_retention_days, pooled=backend.pooled)
+    # Alone (`newsbot feedback`, or a bot on local files): a few small statements per answer.
+    database = Database(url, settings.database_timeout, pool_size=2)
     return PostgresFeedbackStore(database, settings.feedback_retention_days)
 
 

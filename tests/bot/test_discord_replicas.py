@@ -1,7 +1,8 @@
 """Two bot processes (shards 0 and 1 of 2), one fake Discord, one real PostgreSQL: each shard
 answers what Discord sends it (the server's events to the shard that has the server, direct
 messages to shard 0), a /reload run through one is served by the other, with its record, and a
-👍 clicked on one is counted in the other's /status (feedback lives in the database too)."""
+👍 clicked on one is counted in the other's /status (feedback lives in the database too); and
+one bot process holds one connection pool to the database, whatever it uses it for."""
 
 from __future__ import annotations
 
@@ -10,10 +11,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from bot.settings import AppSettings
+from bot.state import BotState
+from embeddings.engine import Engine
+from embeddings.feedback import AnswerRecord
 from embeddings.index.pg import PostgresBackend
 from embeddings.index.pg.connection import Database
 
@@ -128,3 +136,48 @@ def test_two_shards_on_one_database_both_answer_and_a_reload_on_one_reaches_the_
 
     server = asyncio.run(main())
     assert not server.errors, server.errors
+
+
+def newsbot_connections(url: str) -> int:
+    """The connections newsbot processes hold to the database of ``url`` (this one's is not)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'newsbot'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def settled_connections(url: str, expected: int, seconds: float = 5.0) -> int:
+    """The count once it reaches ``expected`` (a closed connection's server process takes a
+    moment to leave pg_stat_activity), or what it is after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while (count := newsbot_connections(url)) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return count
+
+
+def test_one_bot_process_holds_one_pool_for_search_feedback_and_the_reload_record(tmp_path, pg_url, encoder):
+    settings = AppSettings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        seeds_dir=make_seeds(tmp_path / "seeds"),
+        database_url=pg_url,
+        database_pool_size=1,
+    )
+    engine = Engine(settings, encoder)
+    try:
+        engine.refresh()
+        state = BotState.create(settings, engine)
+        assert state.feedback is not None
+        try:
+            answer = engine.answer(BRIDGE)
+            record = AnswerRecord(BRIDGE, " ".join(answer.sentences), ("harbour-bridge",), 1, 2, datetime.now(UTC))
+            assert state.feedback.vote(state.feedback.remember(record), "someone", "up", datetime.now(UTC))
+            engine.backend.set_shared_state("probe", {"n": 1})  # as a /reload records itself
+            assert settled_connections(pg_url, 1) == 1  # NEWSBOT_DATABASE_POOL_SIZE=1 for everything
+        finally:
+            state.close()
+        assert engine.search("harbour bridge tolls")  # closing the feedback store left the engine's pool open
+    finally:
+        engine.backend.close()
+    assert settled_connections(pg_url, 0) == 0

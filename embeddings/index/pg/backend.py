@@ -26,12 +26,16 @@ _NO_INDEX = "There is no index in the database {where} yet. Build it with `newsb
 class PostgresBackend:
     """Index generations in the database ``database`` (``backend.SearchBackend``); vectors
     have ``dimension`` components. Readers share one pool, opened on first use; each writer
-    has its own connection."""
+    has its own connection. ``candidate_cap``: the rows BM25's first step may select (None:
+    ``pruning.candidate_cap``; a huge cap scores every chunk holding a query term, unpruned)."""
 
-    def __init__(self, database: Database, dimension: int, *, ef_search: int = 100) -> None:
+    def __init__(
+        self, database: Database, dimension: int, *, ef_search: int = 100, candidate_cap: int | None = None
+    ) -> None:
         self.database = database
         self.dimension = dimension
         self.ef_search = ef_search
+        self.candidate_cap = candidate_cap
         self._pooled = Pooled(database)
 
     @property
@@ -56,7 +60,9 @@ class PostgresBackend:
         generation, manifest, blob = rows[0]
         manifest = _manifest(manifest)
         lexicon = Lexicon.decode(bytes(blob), int(manifest["chunks"]))
-        return PostgresSnapshot(self.connection, self.location, int(generation), manifest, lexicon, self.ef_search)
+        return PostgresSnapshot(
+            self.connection, self.location, int(generation), manifest, lexicon, self.ef_search, self.candidate_cap
+        )
 
     @contextlib.contextmanager
     def writer(self, *, rebuild: bool = False, bulk: bool = True) -> Iterator[PostgresGenerationWriter]:
@@ -100,6 +106,11 @@ class PostgresBackend:
 
     def pool(self) -> psycopg_pool.ConnectionPool:
         return self._pooled.pool()
+
+    @property
+    def pooled(self) -> Pooled:
+        """The readers' pool, which the feedback store of the same process borrows."""
+        return self._pooled
 
     def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """A pooled connection (autocommit, with the read timeout); a fault drops the pool

@@ -45,10 +45,13 @@ _ANSWER = "id, question, standalone, answer, cited, guild_id, channel_id, at"
 
 class PostgresFeedbackStore:
     """``FeedbackStore`` in the database ``database``; calls share one small pool, which is
-    dropped after a fault and reopened by the next call (``connection.Pooled``)."""
+    dropped after a fault and reopened by the next call (``connection.Pooled``). Given
+    ``pooled`` (the search backend's, on the same database), the store borrows that pool
+    instead: one pool per process, closed by its owner, not by ``close``."""
 
-    def __init__(self, database: Database, retention_days: int) -> None:
-        self._pooled = Pooled(database)
+    def __init__(self, database: Database, retention_days: int, *, pooled: Pooled | None = None) -> None:
+        self._pooled = pooled if pooled is not None else Pooled(database)
+        self._owns_pool = pooled is None
         self._retention = timedelta(days=retention_days)
         self._salt = self._create()
         self._purged = datetime.now(UTC)
@@ -147,7 +150,8 @@ class PostgresFeedbackStore:
         return self._run("DELETE FROM newsbot_feedback_answers WHERE at < %s", (before,))
 
     def close(self) -> None:
-        self._pooled.close()
+        if self._owns_pool:
+            self._pooled.close()
 
     def _run(self, query: str, params: tuple[Any, ...]) -> int:
         """Run one writing statement; the number of rows it touched."""

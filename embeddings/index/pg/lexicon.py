@@ -28,6 +28,22 @@ DIMENSIONS = 100_000_000  # the sparsevec width: more term ids than any corpus n
 
 
 @dataclass(frozen=True)
+class QueryTerm:
+    """One known term of a question: its id, how often the question holds it, its document
+    frequency and idf. ``bound`` is the most it can add to any chunk's score: a chunk's weight
+    ``tf / (tf + k1·(…))`` is below 1, as k1 and the length norm are positive."""
+
+    id: int
+    count: int
+    df: int
+    idf: float
+
+    @property
+    def bound(self) -> float:
+        return self.count * self.idf
+
+
+@dataclass(frozen=True)
 class TermCounts:
     """One chunk's terms as the database stores them: sorted term ids, their counts, its length."""
 
@@ -70,14 +86,20 @@ class Lexicon:
         df = self._df.get(term, 0)
         return math.log(1 + (self.chunks - df + 0.5) / (df + 0.5))
 
-    def query_vector(self, query: str) -> tuple[str, list[int]] | None:
-        """The query's sparsevec literal (idf per known term, times its count) and its term ids;
-        None when no term of it is known."""
+    def query_terms(self, query: str) -> list[QueryTerm]:
+        """The query's known terms, by id (an unknown term matches no chunk: bm25s drops it too)."""
         counts = Counter(t for t in self.terms(query) if self.knows(t))
-        if not counts:
-            return None
-        weights = sorted((self._ids[t], n * self.idf(t)) for t, n in counts.items())
-        return sparse_literal(weights), [i for i, _ in weights]
+        return sorted((QueryTerm(self._ids[t], n, self._df[t], self.idf(t)) for t, n in counts.items()), key=_by_id)
+
+
+def _by_id(term: QueryTerm) -> int:
+    return term.id
+
+
+def query_literal(terms: Iterable[QueryTerm]) -> str:
+    """The sparsevec of a query: each term's idf times its count (the BM25 score is its inner
+    product with a chunk's weights)."""
+    return sparse_literal(sorted((t.id, t.bound) for t in terms))
 
 
 def sparse_literal(weights: Iterable[tuple[int, float]]) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from embeddings.index.pg.lexicon import Lexicon
+from embeddings.index.pg.lexicon import Lexicon, query_literal
+from embeddings.index.pg.pruning import candidate_cap, covering_sets, split_rare
 from embeddings.index.pg.schema import VISIBLE
 from embeddings.index.store import chunk_with_article
 from embeddings.models import Article, Chunk
@@ -41,6 +42,7 @@ class PostgresSnapshot:
     manifest: dict[str, Any]
     lexicon: Lexicon = field(repr=False)
     ef_search: int = 100
+    candidate_cap: int | None = None  # the rows BM25's first step may select; None: ``pruning.candidate_cap``
 
     @property
     def name(self) -> str:
@@ -78,16 +80,30 @@ class PostgresSnapshot:
         return _ranked(rows)
 
     def lexical_candidates(self, query: str, k: int) -> list[tuple[int, float]]:
-        prepared = self.lexicon.query_vector(query)
-        if prepared is None:
+        """bm25s's top ``k``, reading far fewer rows than every chunk holding a query term
+        (``pruning``): the chunks of the rare terms, then those of the common terms' covering
+        sets. When there are too many sets, the rarest common term joins the rare ones (its
+        chunks are scored, which raises the bar) and the sets are made again."""
+        terms = self.lexicon.query_terms(query)
+        if not terms:
             return []
-        literal, term_ids = prepared
-        rows = self._rows(
-            f"SELECT c.id, -(c.terms <#> %(q)s::sparsevec) AS score FROM newsbot_chunks c "
-            f"WHERE c.term_ids && %(t)s::int[] AND {_V} ORDER BY score DESC, c.id LIMIT %(k)s",
-            {"q": literal, "t": term_ids, "k": int(k)},
-        )
-        return [(int(i), float(s)) for i, s in rows if s > 0]
+        literal = query_literal(terms)
+        rare, common = split_rare(terms, self.candidate_cap or candidate_cap(self.chunk_count()))
+        seen = [t.id for t in rare]
+        found = self._scored(literal, "c.term_ids && %(seen)s::int[]", {"seen": seen}, k)
+        while common:
+            sets = covering_sets(common, found[k - 1][1] if len(found) >= k else 0.0)
+            if sets == []:
+                break
+            if sets is None:  # too many: the rarest common term's chunks next, then sets again
+                match, params, joining = "c.term_ids && %(next)s::int[]", {"next": [common[0].id]}, [common[0].id]
+                common = common[1:]
+            else:
+                (match, params), joining, common = _holding(sets), [], []
+            unseen = f"({match}) AND NOT c.term_ids && %(seen)s::int[]"
+            more = self._scored(literal, unseen, {**params, "seen": seen}, k)
+            found, seen = sorted(found + more, key=lambda pair: (-pair[1], pair[0]))[:k], seen + joining
+        return found
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, tuple[Chunk, Article]]:
         ids = list(dict.fromkeys(int(i) for i in chunk_ids))
@@ -115,6 +131,28 @@ class PostgresSnapshot:
     def _rows(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self.connect() as conn:
             return conn.execute(query, {**params, "g": self.generation}).fetchall()
+
+    def _scored(self, literal: str, match: str, params: dict[str, Any], k: int) -> list[tuple[int, float]]:
+        """The best ``k`` (id, BM25 score) of the visible chunks that ``match`` selects."""
+        rows = self._rows(
+            f"SELECT c.id, -(c.terms <#> %(q)s::sparsevec) AS score FROM newsbot_chunks c "
+            f"WHERE {match} AND {_V} ORDER BY score DESC, c.id LIMIT %(k)s",
+            {**params, "q": literal, "k": int(k)},
+        )
+        return [(int(i), float(s)) for i, s in rows if s > 0]
+
+
+def _holding(sets: list[list[int]]) -> tuple[str, dict[str, Any]]:
+    """A condition selecting the chunks that hold every term of at least one of ``sets``: the
+    one-term sets as one overlap test, each larger set as a containment test (both answered by
+    the GIN index on ``term_ids``)."""
+    single = [s[0] for s in sets if len(s) == 1]
+    tests = ["c.term_ids && %(single)s::int[]"] if single else []
+    params: dict[str, Any] = {"single": single} if single else {}
+    for n, terms in enumerate(s for s in sets if len(s) > 1):
+        tests.append(f"c.term_ids @> %(set{n})s::int[]")
+        params[f"set{n}"] = terms
+    return " OR ".join(tests), params
 
 
 def _ranked(rows: list[tuple[Any, ...]]) -> list[tuple[int, float]]:
