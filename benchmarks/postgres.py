@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the database in data/bench/pg-SIZE (stopped) for a later --reuse"
     )
+    parser.add_argument("--ef-search", type=int, default=100, help="HNSW candidate list of the database's dense side")
     parser.add_argument(
         "--reuse", action="store_true", help="query the database a --keep run left, without copying again"
     )
@@ -99,7 +100,7 @@ def main() -> None:
 
 
 def _compare(url: str, local_dir: Path, encoder, real, args) -> dict:
-    pg = PostgresBackend(Database(url, timeout=60.0), encoder.dimension)
+    pg = PostgresBackend(Database(url, timeout=60.0), encoder.dimension, ef_search=args.ef_search)
     if args.reuse:
         ingest = {"machine": machine(), "postgres_disk": _database_mb(pg), "reused": True}
         return {**ingest, **_queries(pg, local_dir, encoder, real, args)}

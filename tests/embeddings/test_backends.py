@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
+import numpy as np
 import pytest
 
 from embeddings.errors import IndexBusyError, IndexMissingError, QueryError
@@ -140,6 +141,20 @@ def test_answers_and_searches_work_on_the_backend(backend, seeds, tmp_path, enco
     hits = engine.search("bridge tolls", 3)
     assert hits and hits[0].article.id == "harbour-bridge"
     assert engine.summarize("harbour-bridge").points
+
+
+def test_every_chunk_keeps_one_sentence_vector_per_sentence_for_the_semantic_evidence(backend, seeds, encoder):
+    """Both backends store the pooled sentence vectors, so semantic answers read them rather
+    than encoding sentences per question (and the two backends answer alike)."""
+    index(backend, seeds, encoder)
+    snapshot = backend.open_snapshot()
+    ids = [i for i, _ in snapshot.dense_candidates(encoder.encode(["Portmere"])[0], 1000)]
+    stored = snapshot.sentence_vectors(ids)
+    assert ids and set(stored) == set(ids)
+    for chunk_id, (chunk, _) in snapshot.chunks(ids).items():
+        assert stored[chunk_id].shape == (len(chunk.sentences), encoder.dimension)
+        assert np.allclose(np.linalg.norm(stored[chunk_id], axis=1), 1.0, atol=1e-3)
+    assert snapshot.sentence_vectors([]) == {}
 
 
 def test_a_reader_keeps_its_version_while_a_writer_publishes_and_sees_the_new_one_after(backend, seeds, encoder):

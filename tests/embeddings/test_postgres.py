@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embeddings.errors import IndexUnavailableError
@@ -105,6 +106,15 @@ def test_migrate_copies_a_local_index_without_embedding_and_answers_the_same(tmp
     ]:
         a, b = local.answer(question), postgres.answer(question)
         assert (a.answered, a.short_answer, a.sentences) == (b.answered, b.short_answer, b.sentences), question
+    # The sentence vectors come along (int8 both sides: the same to within one rounding).
+    mine, theirs = local.backend.open_snapshot(), postgres.backend.open_snapshot()
+    by_place = {(c.article_id, c.ordinal): i for i, (c, _) in theirs.chunks(range(1, 1000)).items()}
+    local_ids = {(c.article_id, c.ordinal): i for i, (c, _) in mine.chunks(range(1, 1000)).items()}
+    assert set(by_place) == set(local_ids)
+    copied = theirs.sentence_vectors(by_place.values())
+    for place, i in local_ids.items():
+        original = mine.sentence_vectors([i])[i]
+        assert np.all((copied[by_place[place]] * original).sum(axis=1) > 0.999), place
     # The copy is a live index like any other: an update embeds only what changed.
     (seeds / "ferry.txt").write_text("Ferry strike ends\n\nThe ferry workers of Portmere ended their strike.")
     report = postgres.refresh()

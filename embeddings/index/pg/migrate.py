@@ -36,14 +36,15 @@ def migrate(
     try:
         ids, vectors = snapshot.vectors.contents()
         row_of = {int(i): n for n, i in enumerate(ids)}
-        chunks: dict[str, list[tuple[Chunk, int]]] = defaultdict(list)
+        chunks: dict[str, list[tuple[Chunk, int, int]]] = defaultdict(list)  # chunk, vector row, chunk id
         for start in range(0, len(ids), _BATCH):
             for chunk_id, (chunk, _) in snapshot.store.chunks(ids[start : start + _BATCH]).items():
-                chunks[chunk.article_id].append((chunk, row_of[chunk_id]))
+                chunks[chunk.article_id].append((chunk, row_of[chunk_id], chunk_id))
         manifest = {k: v for k, v in snapshot.manifest.items() if k in _KEPT}
         with target.writer(rebuild=True, bulk=bulk) as writer:
             for article in snapshot.store.articles(with_text=True):
-                _add(writer, article, sorted(chunks.get(article.id, []), key=lambda p: p[0].ordinal), vectors)
+                rows = sorted(chunks.get(article.id, []), key=lambda p: p[0].ordinal)
+                _add(writer, article, rows, vectors, snapshot.sentence_vectors(i for _, _, i in rows))
                 if progress:
                     progress(len(chunks.get(article.id, [])))
             return writer.publish(manifest)
@@ -51,6 +52,15 @@ def migrate(
         snapshot.close()
 
 
-def _add(writer: Any, article: Article, rows: list[tuple[Chunk, int]], vectors: np.ndarray) -> None:
-    matrix = vectors[[row for _, row in rows]] if rows else np.zeros((0, vectors.shape[1]), np.float32)
-    writer.add_article(article, [chunk for chunk, _ in rows], matrix)
+def _add(
+    writer: Any,
+    article: Article,
+    rows: list[tuple[Chunk, int, int]],
+    vectors: np.ndarray,
+    sentences: dict[int, np.ndarray],
+) -> None:
+    """One article's chunks with their vectors, and their sentence vectors when every chunk has them."""
+    matrix = vectors[[row for _, row, _ in rows]] if rows else np.zeros((0, vectors.shape[1]), np.float32)
+    complete = bool(rows) and all(i in sentences for _, _, i in rows)
+    stored = [sentences[i] for _, _, i in rows] if complete else None
+    writer.add_article(article, [chunk for chunk, _, _ in rows], matrix, stored)

@@ -43,6 +43,9 @@ def _tables(dimension: int) -> list[str]:
             "end" int NOT NULL, sentences jsonb NOT NULL, heading text NOT NULL, tokens int NOT NULL,
             embedding vector({int(dimension)}) NOT NULL, term_ids int[] NOT NULL, tfs int[] NOT NULL,
             dl int NOT NULL, terms sparsevec)""",
+        # Added after the first databases were made: the pooled sentence vectors (``sentence_vectors.pack``)
+        # that the semantic evidence reads, NULL for chunks stored without them.
+        "ALTER TABLE newsbot_chunks ADD COLUMN IF NOT EXISTS sentence_vectors bytea",
         "CREATE TABLE IF NOT EXISTS newsbot_terms (term text PRIMARY KEY, id int NOT NULL UNIQUE)",
         """CREATE TABLE IF NOT EXISTS newsbot_state (
             key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())""",

@@ -16,6 +16,7 @@ import psycopg
 from embeddings.index.pg.lexicon import Lexicon, query_literal
 from embeddings.index.pg.pruning import candidate_cap, covering_sets, split_rare
 from embeddings.index.pg.schema import VISIBLE
+from embeddings.index.sentence_vectors import unpack
 from embeddings.index.store import chunk_with_article
 from embeddings.models import Article, Chunk
 
@@ -121,9 +122,17 @@ class PostgresSnapshot:
         return Article(*rows[0]) if rows else None
 
     def sentence_vectors(self, chunk_ids: Iterable[int]) -> dict[int, np.ndarray]:
-        """None stored in the database (yet): the semantic evidence encodes its few best
-        candidate sentences per question instead (docs/EVALUATION.md)."""
-        return {}
+        """The pooled sentence vectors stored with these chunks (chunks stored without them are
+        left out: the semantic evidence encodes those sentences per question)."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids:
+            return {}
+        rows = self._rows(
+            "SELECT id, sentence_vectors FROM newsbot_chunks WHERE id = ANY(%(ids)s) AND sentence_vectors IS NOT NULL",
+            {"ids": ids},
+        )
+        dimension = int(self.manifest["dimension"])
+        return {int(i): unpack(bytes(blob), dimension) for i, blob in rows}
 
     def close(self) -> None:
         """Nothing to release: the pool belongs to the backend."""

@@ -31,11 +31,15 @@ from embeddings.index.pg.connection import faults
 from embeddings.index.pg.lexicon import K1, WEIGHTS_SQL, B, Lexicon, TermCounts, count_terms
 from embeddings.index.pg.schema import SEARCH_INDEXES, VISIBLE
 from embeddings.index.pg.snapshot import vector_literal
+from embeddings.index.sentence_vectors import pack
 from embeddings.models import Article, Chunk
 
 _BATCH = 2_000  # chunks per COPY
 _ARTICLE_COLUMNS = "id, gen_from, title, text, path, content_hash, published, source, url, place"
-_CHUNK_COLUMNS = 'article_id, gen_from, ordinal, start, "end", sentences, heading, tokens, embedding, term_ids, tfs, dl'
+_CHUNK_COLUMNS = (
+    'article_id, gen_from, ordinal, start, "end", sentences, heading, tokens, embedding, term_ids, tfs, dl, '
+    "sentence_vectors"
+)
 # The HNSW build's memory per chunk: pgvector's rule of thumb is 1.3 x the vector's size; 1.5 x
 # leaves room for the upper layers. Capped so that a huge load spills to disk rather than
 # asking the server for more than it may have.
@@ -102,10 +106,11 @@ class PostgresGenerationWriter:
         article: Article,
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
-        sentence_vectors: Sequence[np.ndarray] | None = None,  # not stored: answers encode per question
+        sentence_vectors: Sequence[np.ndarray] | None = None,
     ) -> None:
-        if len(chunks) != len(vectors):
+        if len(chunks) != len(vectors) or (sentence_vectors is not None and len(sentence_vectors) != len(chunks)):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for article {article.id!r}")
+        packed = [pack(m) for m in sentence_vectors] if sentence_vectors is not None else [None] * len(chunks)
         self.article_hashes()
         assert self._hashes is not None
         self._hashes[article.id] = article.content_hash
@@ -113,12 +118,12 @@ class PostgresGenerationWriter:
             (article.id, self.generation, article.title, article.text, article.path, article.content_hash)
             + (article.published, article.source, article.url, article.place)
         )
-        for chunk, vector in zip(chunks, vectors):
+        for chunk, vector, sentences in zip(chunks, vectors, packed):
             terms = self._terms(chunk.embed_text)
             self._chunks.append(
                 (chunk.article_id, self.generation, chunk.ordinal, chunk.start, chunk.end)
                 + (json.dumps([[s.start, s.end] for s in chunk.sentences]), chunk.heading, chunk.tokens)
-                + (vector_literal(vector), terms.ids, terms.counts, terms.length)
+                + (vector_literal(vector), terms.ids, terms.counts, terms.length, sentences)
             )
         if len(self._chunks) >= _BATCH:
             self._flush()
