@@ -41,7 +41,7 @@ from embeddings.index.generations import (
 )
 from embeddings.index.indexer import probe_queries
 from embeddings.index.lexical import LexicalIndex
-from embeddings.index.sentence_vectors import pack, unpack
+from embeddings.index.sentence_vectors import check_rows, pack, unpack
 from embeddings.index.store import MetadataStore
 from embeddings.index.vectors import ANN_MIN_VECTORS, VectorIndex
 from embeddings.models import Article, Chunk
@@ -197,8 +197,7 @@ class LocalGenerationWriter:
         vectors: np.ndarray,
         sentence_vectors: Sequence[np.ndarray] | None = None,
     ) -> None:
-        if len(chunks) != len(vectors) or (sentence_vectors is not None and len(sentence_vectors) != len(chunks)):
-            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for article {article.id!r}")
+        check_rows(article, chunks, vectors, sentence_vectors)
         store, index = self._begin()
         ids = store.add_article(article, list(chunks))
         index.add(ids, vectors)

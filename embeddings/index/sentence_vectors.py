@@ -16,7 +16,7 @@ Stored int8, one scale per row (388 bytes a sentence for MiniLM's 384 dimensions
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -83,6 +83,13 @@ def _encoded(encoder: Encoder, chunks: Sequence[Chunk], batch_size: int) -> list
     row = {text: i for i, text in enumerate(distinct)}
     empty = np.zeros((0, vectors.shape[1]), dtype=np.float32)
     return [vectors[[row[t] for t in texts]] if texts else empty for texts in per_chunk]
+
+
+def check_rows(article: Any, chunks: Sequence[Chunk], vectors: np.ndarray, sentences: Sequence[Any] | None) -> None:
+    """ValueError unless there is one vector (and, when given, one sentence matrix) per chunk:
+    what every ``GenerationWriter.add_article`` checks before storing anything."""
+    if len(chunks) != len(vectors) or (sentences is not None and len(sentences) != len(chunks)):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for article {article.id!r}")
 
 
 def pack(matrix: np.ndarray) -> bytes:

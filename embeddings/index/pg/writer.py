@@ -31,7 +31,7 @@ from embeddings.index.pg.connection import faults
 from embeddings.index.pg.lexicon import K1, WEIGHTS_SQL, B, Lexicon, TermCounts, count_terms
 from embeddings.index.pg.schema import SEARCH_INDEXES, VISIBLE
 from embeddings.index.pg.snapshot import vector_literal
-from embeddings.index.sentence_vectors import pack
+from embeddings.index.sentence_vectors import check_rows, pack
 from embeddings.models import Article, Chunk
 
 _BATCH = 2_000  # chunks per COPY
@@ -108,8 +108,7 @@ class PostgresGenerationWriter:
         vectors: np.ndarray,
         sentence_vectors: Sequence[np.ndarray] | None = None,
     ) -> None:
-        if len(chunks) != len(vectors) or (sentence_vectors is not None and len(sentence_vectors) != len(chunks)):
-            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for article {article.id!r}")
+        check_rows(article, chunks, vectors, sentence_vectors)
         packed = [pack(m) for m in sentence_vectors] if sentence_vectors is not None else [None] * len(chunks)
         self.article_hashes()
         assert self._hashes is not None
