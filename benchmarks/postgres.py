@@ -127,7 +127,7 @@ def _queries(pg: PostgresBackend, local_dir: Path, encoder, real, args) -> dict:
     settings = EngineSettings(_env_file=None, data_dir=local_dir, model_cache_dir=(ROOT / "models").resolve())
     # The same database without the BM25 pruning (every chunk holding a query term is scored),
     # interleaved with the pruned one: before and after under the same load.
-    unpruned = PostgresBackend(pg.database, pg.dimension, candidate_cap=UNPRUNED)
+    unpruned = PostgresBackend(pg.database, pg.dimension, ef_search=pg.ef_search, candidate_cap=UNPRUNED)
     engines = {
         "local": Engine(settings, encoder),
         "postgres": Engine(settings, encoder, backend=pg),
