@@ -59,6 +59,10 @@ class EngineSettings(BaseSettings):
     # PostgreSQL + pgvector (embeddings.index.pg): a URL selects it, unset keeps the local files.
     database_url: SecretStr | None = Field(None, description="postgresql://... ; selects the postgres backend.")
     database_pool_size: int = Field(4, ge=1, le=100, description="Connections per process to the database.")
+    # 100 is pgvector's default; on a corpus of near-duplicates 400 found more (docs/BENCHMARKS.md, 1M chunks).
+    database_ef_search: int = Field(
+        100, ge=10, le=1000, description="HNSW candidate list length of the database's dense search."
+    )
     database_timeout: float = Field(10.0, gt=0, le=600, description="Seconds to connect or run one query.")
 
     @property

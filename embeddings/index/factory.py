@@ -25,7 +25,7 @@ def _postgres(settings: EngineSettings, encoder: Encoder) -> SearchBackend:
     database = Database(
         settings.database_url.get_secret_value(), settings.database_timeout, settings.database_pool_size
     )
-    return PostgresBackend(database, encoder.dimension)
+    return PostgresBackend(database, encoder.dimension, ef_search=settings.database_ef_search)
 
 
 _BACKENDS: dict[SearchBackendKind, Callable[[EngineSettings, Encoder], SearchBackend]] = {

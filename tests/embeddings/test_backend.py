@@ -90,6 +90,12 @@ def test_a_database_url_chooses_the_postgres_backend_and_is_never_shown_with_its
     assert isinstance(backend, PostgresBackend) and backend.dimension == encoder.dimension
     assert backend.location == "postgresql://news:***@db.example:6543/newsroom"
     assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
+    assert backend.ef_search == 100
+    monkeypatch.setenv("NEWSBOT_DATABASE_EF_SEARCH", "400")
+    assert open_backend(EngineSettings(_env_file=None), encoder).ef_search == 400
+    monkeypatch.setenv("NEWSBOT_DATABASE_EF_SEARCH", "5")
+    with pytest.raises(ValidationError, match="database_ef_search"):
+        EngineSettings(_env_file=None)
 
 
 def test_a_writer_that_only_reads_writes_nothing(indexed):
