@@ -62,6 +62,21 @@ def indexed_engine(root: Path, encoder):
     return engine
 
 
+@pytest.fixture(scope="module")
+def seed_only(tmp_path_factory, encoder):
+    """An engine over the seed article alone, answered as the bot answers: four chunks that all
+    carry the headline, so dense scores are near ties (issue 11's small-corpus case)."""
+    from embeddings.engine import Engine
+    from embeddings.settings import EngineSettings
+
+    root = tmp_path_factory.mktemp("seed-only")
+    (root / "seeds").mkdir()
+    shutil.copy(SEED, root / "seeds" / SEED.name)
+    engine = Engine(EngineSettings(_env_file=None, data_dir=root / "data", seeds_dir=root / "seeds"), encoder)
+    engine.refresh()
+    return engine
+
+
 @pytest.fixture
 def seeds(tmp_path: Path) -> Path:
     """A seeds folder holding the project's seed article and a few more real-format articles."""

@@ -11,7 +11,6 @@ day they pass), with the reason measured in docs/EVALUATION.md.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 
 import pytest
@@ -20,8 +19,6 @@ from embeddings.answer.entities import EntitySpans, HeuristicSpans, SpanFinder, 
 from embeddings.answer.questions import AnswerType
 from embeddings.answer.spans import short_answer, stem_terms
 
-from ..conftest import SEED
-
 CHAIR = "State Councilor Zhao Kezhi will chair the meeting."
 DELEGATES = (
     "According to the announcement, at the invitation of Chinese State Councilor and Minister of Public "
@@ -29,20 +26,6 @@ DELEGATES = (
     "Kazakhstan, Kyrgyzstan, Russia and Tajikistan will participate in the event."
 )
 RUNOFF = "The electoral board said on Monday that Amara Diallo polled 58% to Joseph Mensah's 42% in the runoff."
-
-
-@pytest.fixture(scope="module")
-def seed_only(tmp_path_factory, encoder):
-    """The seed article alone, answered as the bot answers (the default finder, the patterns)."""
-    from embeddings.engine import Engine
-    from embeddings.settings import EngineSettings
-
-    root = tmp_path_factory.mktemp("seed-alone")
-    (root / "seeds").mkdir()
-    shutil.copy(SEED, root / "seeds" / SEED.name)
-    engine = Engine(EngineSettings(_env_file=None, data_dir=root / "data", seeds_dir=root / "seeds"), encoder)
-    engine.refresh()
-    return engine
 
 
 @pytest.fixture(scope="module", params=["heuristic", "spacy"])

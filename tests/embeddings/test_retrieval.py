@@ -122,20 +122,6 @@ def test_searches_from_many_threads_share_one_loaded_index(engine):
 # -- Issue 11: fusion keeps the margins ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def seed_only(tmp_path_factory, encoder):
-    """The seed article alone: four chunks that all carry the headline, so dense scores are near ties."""
-    from embeddings.engine import Engine
-    from embeddings.settings import EngineSettings
-
-    root = tmp_path_factory.mktemp("seed-only")
-    (root / "seeds").mkdir()
-    shutil.copy(SEED, root / "seeds" / SEED.name)
-    engine = Engine(EngineSettings(_env_file=None, data_dir=root / "data", seeds_dir=root / "seeds"), encoder)
-    engine.refresh()
-    return engine
-
-
 @pytest.mark.parametrize(
     "question, needle",
     [
