@@ -17,6 +17,7 @@ from pathlib import Path
 from embeddings.answer.answering import answer_components, answer_question
 from embeddings.answer.evidence import read_question
 from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.support import support_signals
 from embeddings.answer.writer import CONFIDENCE_SIGNALS, confidence_signals
 from embeddings.encoders import load_encoder
 from embeddings.evaluation import (
@@ -53,7 +54,8 @@ def features(retriever: Retriever, question: Question, policy: AnswerPolicy) -> 
         return {**dict.fromkeys(CONFIDENCE_SIGNALS, 0.0), "hit": False}
     best = candidates[0]
     answer = Answer(question.text, True, None, (best.text,), (), 0.0, question.text)
-    return {**confidence_signals(best, hits), "hit": sentence_hit(answer, question)}
+    support = support_signals(feats, best, candidates)
+    return {**confidence_signals(best, hits, support), "hit": sentence_hit(answer, question)}
 
 
 def compare_evidence(retriever: Retriever, present: Sequence[Question], held: Sequence[Question], policy) -> None:

@@ -30,9 +30,10 @@ from pathlib import Path
 from benchmarks.answer_lab import parse_policy
 from benchmarks.natural_lab import build, load_questions, matches
 from embeddings.answer.answering import answer_components
-from embeddings.answer.evidence import Candidate, read_question
+from embeddings.answer.evidence import Candidate, QuestionFeatures, read_question
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
+from embeddings.answer.support import support_signals
 from embeddings.answer.writer import CONFIDENCE_SIGNALS, confidence_signals, is_unfilled
 from embeddings.encoders import load_encoder
 from embeddings.evaluation import Dataset, load_squad, normalize_answer, split_holdout
@@ -57,6 +58,7 @@ class Scored:
     candidates: list[Candidate]  # scored with every knob at 0
     lead: list[bool]
     hit: list[bool]  # the sentence holds the answer
+    question: QuestionFeatures | None = None  # as the writer sees it (weights as a plain dict: picklable)
 
 
 def score_all(
@@ -70,7 +72,9 @@ def score_all(
         hits = retriever.search(features.standalone, base.passages)
         candidates = selector.select(features, analyzer, hits)
         lead = [is_lead(c.hit, c.text) for c in candidates]
-        yield Scored(name, present, features.kind, hits, candidates, lead, [holds(c.text) for c in candidates])
+        holding = [holds(c.text) for c in candidates]
+        kept = dataclasses.replace(features, weights=dict(features.weights))
+        yield Scored(name, present, features.kind, hits, candidates, lead, holding, kept)
 
 
 def is_lead(hit: Hit, text: str) -> bool:
@@ -96,6 +100,13 @@ def best(scored: Scored, knobs: dict[str, float]) -> int | None:
         )
 
     return max(range(len(scored.candidates)), key=total, default=None)
+
+
+def support(scored: Scored, i: int) -> dict[str, float] | None:
+    """``support.support_signals`` of candidate ``i`` (None for a save made before questions were kept)."""
+    if scored.question is None:
+        return None
+    return support_signals(scored.question, scored.candidates[i], scored.candidates)
 
 
 def xquad_asks(path: Path) -> tuple[Dataset, list[tuple[str, bool, Callable[[str], bool]]]]:
@@ -179,7 +190,7 @@ def main() -> None:
                 for r in (r for r in results if r.set == name):
                     i = best(r, knobs)
                     signals = (
-                        confidence_signals(r.candidates[i], r.hits)
+                        confidence_signals(r.candidates[i], r.hits, support(r, i))
                         if i is not None
                         else dict.fromkeys(CONFIDENCE_SIGNALS, 0.0)
                     )

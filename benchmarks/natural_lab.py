@@ -21,6 +21,7 @@ from benchmarks.answer_lab import parse_policy
 from embeddings.answer.answering import answer_components, answer_question
 from embeddings.answer.evidence import read_question
 from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.support import support_signals
 from embeddings.answer.writer import CONFIDENCE_SIGNALS, confidence_signals
 from embeddings.encoders import load_encoder
 from embeddings.index.indexer import update_index
@@ -129,7 +130,7 @@ def features(retriever: Retriever, text: str, policy: AnswerPolicy) -> dict[str,
     candidates = components.selector.select(feats, retriever.snapshot.analyzer, hits)
     if not candidates:
         return dict.fromkeys(CONFIDENCE_SIGNALS, 0.0)
-    return confidence_signals(candidates[0], hits)
+    return confidence_signals(candidates[0], hits, support_signals(feats, candidates[0], candidates))
 
 
 if __name__ == "__main__":

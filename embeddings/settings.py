@@ -21,6 +21,7 @@ AnswerWriterKind = Literal["extractive"]  # see embeddings.answer.answering
 SentenceVectorsKind = Literal["pooled", "encoded", "none"]
 AnswerEvidenceKind = Literal["lexical", "semantic"]  # see embeddings.answer.answering
 AnswerEntitiesKind = Literal["spacy", "heuristic"]  # see embeddings.answer.entities
+AnswerConfidenceKind = Literal["topic", "support"]  # see embeddings.answer.answering
 FeedbackBackendKind = Literal["auto", "sqlite", "postgres"]  # see embeddings.feedback
 
 
@@ -51,6 +52,10 @@ class EngineSettings(BaseSettings):
     # Heuristic by default until the suite and the latency benchmark have run with the entity
     # model, which cuts better names (docs/EVALUATION.md) but loads in seconds per engine.
     answer_entities: AnswerEntitiesKind = Field("heuristic", description="How short answers that are names are cut.")
+    # Topic by default: support refuses more questions whose fact no article states at the same
+    # share of answerable ones refused on natural questions, but fewer of XQuAD's held-out ones
+    # (docs/EVALUATION.md, "Refusing absent facts, session 7").
+    answer_confidence: AnswerConfidenceKind = Field("topic", description="What the refusal's confidence weighs.")
     feedback_backend: FeedbackBackendKind = Field("auto", description="Where answers' 👍/👎 feedback is kept.")
     # How sentence vectors for the semantic evidence are made at index time (pooled: from the
     # chunk pass's token outputs, no extra model run); see embeddings/index/sentence_vectors.py.

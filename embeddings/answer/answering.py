@@ -10,7 +10,7 @@ of the passages (an ``EvidenceSelector``), ``writer`` turns them into the ``Answ
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import get_args
 
 from embeddings.answer.entities import SpanFinder
@@ -21,7 +21,7 @@ from embeddings.answer.evidence import (
     TextEmbedder,
     read_question,
 )
-from embeddings.answer.policy import AnswerPolicy
+from embeddings.answer.policy import SUPPORT_CONFIDENCE_WEIGHTS, AnswerPolicy
 from embeddings.answer.writer import AnswerWriter, ExtractiveAnswerWriter
 from embeddings.models import Answer
 from embeddings.retrieval import Retriever, clean_query
@@ -69,8 +69,12 @@ def make_answerer(
     """The components ``settings`` choose (``answer_writer``, ``answer_evidence``), for
     ``answer_question``; with ``answer_evidence="semantic"``, ``embedder`` (the retriever) lets
     the evidence use meaning; ``spans`` (``entities.span_finder(settings.answer_entities)``,
-    loaded once by the caller: the model takes seconds) cuts the short answers."""
+    loaded once by the caller: the model takes seconds) cuts the short answers. With
+    ``answer_confidence="support"`` the writer weighs its confidence with
+    ``SUPPORT_CONFIDENCE_WEIGHTS`` instead of ``policy``'s."""
     semantic = settings.answer_evidence == "semantic"
+    if settings.answer_confidence == "support":
+        policy = replace(policy, confidence_weights=SUPPORT_CONFIDENCE_WEIGHTS)
     return answer_components(policy, settings.answer_writer, embedder if semantic else None, spans)
 
 

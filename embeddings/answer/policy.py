@@ -28,11 +28,20 @@ class AnswerPolicy:
     untyped_where_penalty: float = 0.3  # ... and a where question (places are found after "in", "at"... only)
     recency_margin: float = 0.15  # candidates this close to the best compete on date (news that changes)
     # (bias, then the weights of writer.CONFIDENCE_SIGNALS: coverage, sentence cosine, best dense
-    # score, both lists agree on the first passage, dense margin, BM25 margin): a logistic fit on
-    # XQuAD and the natural dev split, sentences chosen with the semantic evidence above, its bias
-    # moved so that min_confidence 0.40 is the fit's chosen point (one threshold for both
+    # score, both lists agree on the first passage, dense margin, BM25 margin, and support.py's
+    # predicate share and cosine margin, unused here: see SUPPORT_CONFIDENCE_WEIGHTS): a logistic
+    # fit on XQuAD and the natural dev split, sentences chosen with the semantic evidence above,
+    # its bias moved so that min_confidence 0.40 is the fit's chosen point (one threshold for both
     # confidence formulas); benchmarks/evidence_lab.py + fit_confidence.py, docs/EVALUATION.md
-    confidence_weights: tuple[float, ...] = (-3.78, 3.63, 6.40, -1.93, 0.55, 4.16, 0.66)
+    confidence_weights: tuple[float, ...] = (-3.78, 3.63, 6.40, -1.93, 0.55, 4.16, 0.66, 0.0, 0.0)
     unfilled_slot: float = 0.5  # confidence kept when a when/how-many question's sentence holds no date/number
     min_confidence: float = 0.40  # below this the bot says it could not find the answer
     related: int = 3  # closest articles listed with a refusal
+
+
+# ``confidence_weights`` of NEWSBOT_ANSWER_CONFIDENCE=support: the same fit with support.py's two
+# signals (the predicate's words in the sentence, its cosine's margin over its article's), its
+# point chosen at <= 5% of the natural dev split's answerable questions refused and moved to
+# min_confidence 0.40. The margin takes the cosine's weight: docs/EVALUATION.md, "Refusing
+# absent facts, session 7".
+SUPPORT_CONFIDENCE_WEIGHTS = (-3.83, 1.42, -0.64, 4.63, 0.55, -0.22, 0.20, 2.23, 8.18)

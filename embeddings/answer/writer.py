@@ -9,7 +9,7 @@ quotes the best sentence and cuts the short answer from it, so every answer is g
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from embeddings.answer.dates import resolve_date
@@ -18,6 +18,7 @@ from embeddings.answer.evidence import Candidate, QuestionFeatures
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
 from embeddings.answer.recency import as_of, choose, disagreement_note, is_present_tense
+from embeddings.answer.support import SUPPORT_SIGNALS, support_signals
 from embeddings.models import Answer, Citation, Hit
 
 
@@ -44,7 +45,9 @@ class ExtractiveAnswerWriter:
 
     def write(self, question: QuestionFeatures, candidates: Sequence[Candidate], hits: Sequence[Hit]) -> Answer:
         """See ``AnswerWriter.write``."""
-        confidence = confidence_of(candidates[0] if candidates else None, hits, self.policy, question.kind)
+        best = candidates[0] if candidates else None
+        support = support_signals(question, best, candidates) if best else None
+        confidence = confidence_of(best, hits, self.policy, question.kind, support)
         if not candidates or confidence < self.policy.min_confidence:
             return self.refusal(question, hits, confidence)
         chosen = choose(candidates, question.text, question.kind, self.policy.recency_margin)
@@ -85,18 +88,22 @@ class ExtractiveAnswerWriter:
 
 
 # The signals the confidence combines, in the order of ``AnswerPolicy.confidence_weights``
-# (after its bias); ``benchmarks/fit_confidence.py`` fits the weights.
-CONFIDENCE_SIGNALS = ("coverage", "cosine", "dense", "agree", "dense_margin", "bm25_margin")
+# (after its bias); ``benchmarks/fit_confidence.py`` fits the weights. The last ones are
+# ``support.py``'s: whether the sentence states the asked-for fact, not only the topic.
+CONFIDENCE_SIGNALS = ("coverage", "cosine", "dense", "agree", "dense_margin", "bm25_margin", *SUPPORT_SIGNALS)
 # Dates and numbers are found by patterns that rarely miss one: a "when" or "how many" question
 # whose best sentence holds none is most likely answered by no sentence at all.
 SLOT_KINDS = (AnswerType.WHEN, AnswerType.NUMBER)
 
 
-def confidence_signals(best: Candidate, hits: Sequence[Hit]) -> dict[str, float]:
+def confidence_signals(
+    best: Candidate, hits: Sequence[Hit], support: Mapping[str, float] | None = None
+) -> dict[str, float]:
     """What the confidence is made of: the best sentence's coverage of the question's terms
     and its cosine to the question (0 when not measured), the best passage cosine, whether
-    both lists put the sentence's passage first, and the margin of each list's first passage
-    over its second among the hits (dense: cosine difference; BM25: share of the first's score)."""
+    both lists put the sentence's passage first, the margin of each list's first passage
+    over its second among the hits (dense: cosine difference; BM25: share of the first's
+    score), and ``support`` (``support.support_signals``; 0 each when not given)."""
     dense = sorted((h.dense_score for h in hits if h.dense_score is not None), reverse=True)
     bm25 = sorted((h.bm25_score for h in hits if h.bm25_score is not None), reverse=True)
     return {
@@ -106,6 +113,7 @@ def confidence_signals(best: Candidate, hits: Sequence[Hit]) -> dict[str, float]
         "agree": float(best.hit.dense_rank == 1 and best.hit.bm25_rank == 1),
         "dense_margin": dense[0] - dense[1] if len(dense) > 1 else 0.0,
         "bm25_margin": (bm25[0] - bm25[1]) / bm25[0] if len(bm25) > 1 and bm25[0] > 0 else 0.0,
+        **{name: (support or {}).get(name, 0.0) for name in SUPPORT_SIGNALS},
     }
 
 
@@ -114,17 +122,18 @@ def confidence_of(
     hits: Sequence[Hit],
     policy: AnswerPolicy = AnswerPolicy(),
     kind: AnswerType = AnswerType.OTHER,
+    support: Mapping[str, float] | None = None,
 ) -> float:
     """How sure we are that ``best`` answers, from 0 to 1. Without a measured sentence cosine:
     half the share of the question's (idf-weighted) terms the sentence holds, half how close
     the passages are in meaning (the best dense score; 0 without dense scores, as in bm25
     mode). With one: a logistic combination of ``confidence_signals`` with weights fitted on
-    XQuAD and natural news questions (``policy.confidence_weights``), times
-    ``policy.unfilled_slot`` when a question of ``kind`` when or how-many gets a sentence
-    holding no date or number."""
+    XQuAD and natural news questions (``policy.confidence_weights``; ``support`` are the
+    signals of ``support.support_signals``), times ``policy.unfilled_slot`` when a question
+    of ``kind`` when or how-many gets a sentence holding no date or number."""
     if best is None:
         return 0.0
-    signals = confidence_signals(best, hits)
+    signals = confidence_signals(best, hits, support)
     if best.cosine is None:
         return 0.5 * best.coverage + 0.5 * signals["dense"]
     bias, *weights = policy.confidence_weights
