@@ -1,0 +1,145 @@
+"""Which of a sentence's candidate spans answers the question: the preferences ``spans.pick_span``
+ranks candidates by, read from the question's stemmed terms and the words around each span.
+
+- A "who" candidate whose role in the sentence ("TSA chief Kip Hawley", "Jan Egeland, the UN's
+  relief coordinator", "Danny He, the owner of the restaurant") names what the question asks
+  about ("who runs the TSA", "who owns the restaurant") comes first.
+- The span's shape matched to the question's words: money for what something cost, earned or
+  sold for; a share for a rate, turnout or percentage; an organisation's name for "which
+  company / party / organisation"; a date over "this month" or "Wednesday"; a count over the
+  total it is "of" ("397 of the 612 votes"); a number over an ordinal word ("first").
+- Nearness to the question's words: first to the nearest of them (in steps of 10 characters),
+  then the sum over the question's terms the sentence holds of the distance to each one's
+  nearest occurrence, so of two spans beside a question word the one among more of them wins
+  ("Cascade Investments", beside "group" and "investment", for "what's Gates's investment
+  group called", not "Bill Gates").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from embeddings.answer.questions import AnswerType
+
+# Words of one meaning for the anchors and roles: news says "killed" for "died", "chief
+# executive" for "runs". Stems, as the question's terms are.
+_RELATED: tuple[frozenset[str], ...] = (
+    frozenset("die dead death kill fatal toll casualti".split()),
+    frozenset("injur hurt wound".split()),
+    frozenset("run head lead leader chief director ceo chairman chair boss execut".split()),
+    frozenset("own owner".split()),
+    frozenset("win won winner victori victor".split()),
+    frozenset("spokesman spokeswoman spokesperson spokespeopl".split()),
+)
+_MONEY_TERMS = frozenset(
+    "cost spend spent price pay paid worth fund budget earn revenu profit sale sold sell fine invest rais valu "
+    "bid loan debt charg fee salari wage money".split()
+)
+_SHARE_TERMS = frozenset("percent percentag share fraction proport rate turnout margin".split())
+_ORG_TERMS = frozenset(
+    "compani firm organis organ organiz group parti chariti agenc institut corpor bank airlin team club union "
+    "carmak automak maker broadcast newspap network".split()
+)
+_MONEY = re.compile(r"[$€£¥]|\b(?:euros?|dollars?|pounds?|yuan|yen|rupees?)\b", re.I)
+_PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
+_ORG_SUFFIX = re.compile(
+    r"\b(?:Corporation|Corp\.?|Inc\.?|SA|PLC|plc|Ltd\.?|Company|Group|Institution|Institute|Party|Foundation|"
+    r"Agency|Bank|Airlines?|Association|Council|Committee|Union|Club|Organi[sz]ation|Society|Investments?|"
+    r"Holdings|Ministry|Commission|Network|Service|Front|Movement|Alliance|League)$"
+)
+_ORDINAL = re.compile(r"^(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)$", re.I)
+_RELATIVE_DAY = re.compile(
+    r"^(?:today|yesterday|tomorrow|tonight|this\b.*|next\b.*|last\b.*|coming\b.*|previous\b.*|"
+    r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b.*)$",
+    re.I,
+)
+_OF_TOTAL = re.compile(r"\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+)?$")  # "397 of the [612]": the total
+# The words right before a name that say what the person is ("FBI director", "TSA chief",
+# "the UN's emergency relief co-coordinator, "): up to four, back to a word that starts a clause.
+_ROLE_BEFORE = re.compile(r"((?:[\w’'.-]+\s+){0,3}[\w’'.-]+)\s*,?\s+$")
+_ROLE_STOP = frozenset("by to of and or with for from that which who whom said says told according as".split())
+# An apposition after a name: ", a spokesman for the hospital", ", the owner of the BBQ",
+# ", co-author of the review", ", Director of the BBC"; not ", Deputy Adviser of India Rajinder
+# Khanna" (the next name's title: a capitalised title runs on without "of").
+_ROLE_AFTER = re.compile(
+    r"^\s*,\s+((?:(?:the|a|an)\s+|[A-Z][\w’'-]*(?:'s|’s)\s+|[\w’'-]+\s+(?:of|at|for)\s+)[^,;.()]*)"
+)
+_ROLE_WORDS = 6
+# A word that names what someone is: "director", "chief", "executive", "co-coordinator",
+# "spokesman", "president", "secretary"; not a verb ("announced") or a name.
+_ROLE_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|man|woman|person|ee|ief|ive|ary|ess|ceo|head|boss|aide)$", re.I)
+_WORD = re.compile(r"[\w’'-]+")
+_MINOR = frozenset("the a an of in at on for to s".split())
+
+
+def widened(terms: set[str]) -> set[str]:
+    """``terms`` with the stems of one meaning with them ("die" brings "kill", "dead")."""
+    out = set(terms)
+    for group in _RELATED:
+        if group & terms:
+            out |= group
+    return out
+
+
+def roles(sentence: str, start: int, end: int, stem: Callable[[str], str]) -> set[str]:
+    """Stems of the words saying what the name at ``start:end`` is: its title before it, its
+    apposition after it."""
+    words: list[str] = []
+    before = _ROLE_BEFORE.search(sentence[:start])
+    run = _WORD.findall(before.group(1)) if before else []
+    if run and _ROLE_NOUN.search(run[-1]):  # "FBI director [Robert Mueller]", not "Lu Kang announced [Wednesday]"
+        while run and run[-1].lower() not in _ROLE_STOP:
+            words.append(run.pop())
+    if after := _ROLE_AFTER.match(sentence[end:]):
+        words += _WORD.findall(after.group(1))[:_ROLE_WORDS]
+    return {stem(re.sub(r"(?:'s|’s)$", "", w.lower())) for w in words} - _MINOR
+
+
+def shares_role(role: set[str], terms: set[str]) -> bool:
+    """Whether a role word is a question term, or one's stem starts the other's ("owner", "own")."""
+    return any(
+        r == t or (min(len(r), len(t)) >= 3 and (r.startswith(t) or t.startswith(r))) for r in role for t in terms
+    )
+
+
+def preference(sentence: str, start: int, text: str, terms: set[str], kind: AnswerType) -> int:
+    """0 for the shape the question's words ask for, higher for weaker candidates."""
+    if kind is AnswerType.NUMBER:
+        return _number_preference(sentence, start, text, terms)
+    if kind is AnswerType.WHEN:
+        return 1 if _RELATIVE_DAY.match(text) else 0
+    if kind is AnswerType.WHO and terms & _ORG_TERMS:
+        return 0 if _ORG_SUFFIX.search(text) else 1
+    return 0
+
+
+def _number_preference(sentence: str, start: int, text: str, terms: set[str]) -> int:
+    pref = 0
+    if terms & _MONEY_TERMS and not _MONEY.search(text):
+        pref += 2
+    if terms & _SHARE_TERMS and not _PERCENT.search(text):
+        pref += 2
+    if _ORDINAL.match(text) or _OF_TOTAL.search(sentence[:start]):
+        pref += 1
+    if re.fullmatch(r"\d{1,2}", text):
+        pref += 1  # a bare small number is often a day or a list index
+    return pref
+
+
+def anchors(sentence: str, terms: set[str], stem: Callable[[str], str]) -> dict[str, list[int]]:
+    """Where each question term (or a word of one meaning with it) stands in ``sentence``."""
+    wide = widened(terms)
+    found: dict[str, list[int]] = {}
+    for match in re.finditer(r"\w+", sentence):
+        if (term := stem(match.group().lower())) in wide:
+            found.setdefault(term, []).append(match.start())
+    return found
+
+
+def spread(start: int, end: int, found: dict[str, list[int]]) -> tuple[int, int]:
+    """How far the span lies from the question's words: the distance to the nearest (in steps
+    of 10 characters), then the sum over the terms found of the distance to each one's nearest
+    occurrence, small only for a span among all of them."""
+    each = [min(min(abs(a - start), abs(a - end)) for a in places) for places in found.values()]
+    return (min(each, default=0) // 10, sum(each))
