@@ -63,12 +63,13 @@ _ROLE_STOP = frozenset("by to of and or with for from that which who whom said s
 # ", co-author of the review", ", Director of the BBC"; not ", Deputy Adviser of India Rajinder
 # Khanna" (the next name's title: a capitalised title runs on without "of").
 _ROLE_AFTER = re.compile(
-    r"^\s*,\s+((?:(?:the|a|an)\s+|[A-Z][\w’'-]*(?:'s|’s)\s+|[\w’'-]+\s+(?:of|at|for)\s+)[^,;.()]*)"
+    r"^\s*,\s+((?:(?:the|a|an)\s+|[A-Z][\w’'-]*(?:'s|’s)\s+|[\w’'-]+\s+(?:of|at|for)\s+)[^,;.()]*"
+    r"|(?:[a-z0-9][\w’'-]*\s+){0,3}[a-z][\w’'-]*(?=[\s,.;]))"  # ", 39-year-old football player"
 )
 _ROLE_WORDS = 6
 # A word that names what someone is: "director", "chief", "executive", "co-coordinator",
 # "spokesman", "president", "secretary"; not a verb ("announced") or a name.
-_ROLE_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|man|woman|person|ee|ief|ive|ary|ess|ceo|head|boss|aide)$", re.I)
+_ROLE_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|man|woman|person|ief|ive|ary|ess|ceo|head|boss|aide)$", re.I)
 _WORD = re.compile(r"[\w’'-]+")
 _MINOR = frozenset("the a an of in at on for to s".split())
 
@@ -91,9 +92,19 @@ def roles(sentence: str, start: int, end: int, stem: Callable[[str], str]) -> se
     if run and _ROLE_NOUN.search(run[-1]):  # "FBI director [Robert Mueller]", not "Lu Kang announced [Wednesday]"
         while run and run[-1].lower() not in _ROLE_STOP:
             words.append(run.pop())
-    if after := _ROLE_AFTER.match(sentence[end:]):
+    if (after := _ROLE_AFTER.match(sentence[end:])) and _is_apposition(_WORD.findall(after.group(1))):
         words += _WORD.findall(after.group(1))[:_ROLE_WORDS]
     return {stem(re.sub(r"(?:'s|’s)$", "", w.lower())) for w in words} - _MINOR
+
+
+def _is_apposition(words: list[str]) -> bool:
+    """ "the owner of ...", "Krugman's former professor", "Director of ...", "football player";
+    not "Lee of the Grand National Party" (a name, not a role) nor ", said Lu" (a verb)."""
+    if words[0].lower() in ("the", "a", "an") or re.search(r"(?:'s|’s)$", words[0]):
+        return True
+    if len(words) > 1 and words[1].lower() in ("of", "at", "for"):
+        return bool(_ROLE_NOUN.search(words[0]))
+    return bool(_ROLE_NOUN.search(words[-1])) and not words[0][:1].isupper()
 
 
 def shares_role(role: set[str], terms: set[str]) -> bool:

@@ -131,6 +131,7 @@ _SPEECH_TERMS = frozenset(
     "said say says told tell ad announc state note explain wrote write warn claim confirm accord spokesperson "
     "spokesman spokeswoman quot report speak spoke comment".split()
 )
+_COUNTED = (AnswerType.WHEN, AnswerType.NUMBER)  # spans trimmed of the question's words
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)$")
 _PLACE_PREPOSITIONS = re.compile(r"\b(?:in|at|near|outside|inside|across)\s+$", re.I)
 # Where a place is named: after "in", "at", "near" (and "the", "nearby"), after "the city of",
@@ -147,7 +148,14 @@ _FACILITY = re.compile(
     r"Prison|Base|Station|Hotel|Palace|Bridge|Valley|Desert)$"
 )
 _WEAK_PLACE_BEFORE = re.compile(r"\b(?:to|from|into|except|including|of)\s+(?:the\s+)?$", re.I)
-_CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
+# A month or a weekday; an abbreviation only with its period ("Jan Egeland" is a name).
+_CALENDAR = re.compile(
+    rf"^(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    rf"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.|{_WEEKDAY})$",
+    re.I,
+)
+# The capitalised words right before a name, with "of", "and", "for", "the" between them: its title.
+_TITLE_RUN = re.compile(r"(?:[A-Z][\w’'.-]*\s+(?:(?:of|and|for|the)\s+)*)+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +190,8 @@ def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], k
     if kind is AnswerType.WHO:
         if not question_terms & _SPEECH_TERMS:  # a speaker introduced by the asked role is who
             candidates = [c for c in candidates if not _is_speaker(sentence, c) or c.start in cast]
-        candidates = _contest(sentence, _tied_to_the_question(sentence, candidates, question_terms), question_terms)
+        own = [c for c in candidates if c.start in cast] or _tied_to_the_question(sentence, candidates, question_terms)
+        candidates = _contest(sentence, own, question_terms)
     if not candidates:
         return None
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if _stem(m.group().lower()) in question_terms]
@@ -196,7 +205,7 @@ def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], k
             c.start,
         ),
     )
-    return _trim_question_words(sentence, best, question_terms, _distance(best, anchors))
+    return _trim_question_words(sentence, best, question_terms if kind in _COUNTED else set(), _distance(best, anchors))
 
 
 def _plays_the_role(sentence: str, span: Span, question_terms: set[str]) -> bool:
@@ -249,9 +258,10 @@ def _ties(sentence: str, span: Span) -> set[str]:
     """The places and nationalities the name's own title carries, stemmed: "India" in "Adviser
     of India Rajinder Khanna", "Chinese" in "Chinese State Councilor ... Zhao Kezhi"."""
     clause = re.split(r"[,;:()]", sentence[: span.start])[-1]
-    words = re.findall(r"[A-Z][\w’'-]*", clause)
-    if not re.search(r"[A-Z][\w’'-]*\s+$", clause):
-        return set()  # no title right before the name: nothing ties it
+    title = _TITLE_RUN.search(clause)
+    if not title or _POSSESSIVE.search(title.group().rstrip()):
+        return set()  # no title right before the name ("Adamov's U.S. lawyer": an owner, no title)
+    words = re.findall(r"[A-Z][\w’'-]*", title.group())
     return {
         _stem(w.lower()) for w in words if w.lower() not in _TITLES - _NATIONALITIES and w.lower() not in _EDGE_WORDS
     }
@@ -259,7 +269,8 @@ def _ties(sentence: str, span: Span) -> set[str]:
 
 def _trim_question_words(sentence: str, span: Span, question_terms: set[str], distance: int) -> Span:
     """Drop leading and trailing words the question already says ("40 hectares" → "40" for
-    "how many hectares")."""
+    "how many hectares"; only from dates and numbers: "Party" is part of "Grand National Party"
+    for "what party"), and edge words."""
     words = list(re.finditer(r"\S+", span.text))
     while len(words) > 1 and _stem(words[-1].group().lower().strip(".,;:")) in question_terms:
         words.pop()
