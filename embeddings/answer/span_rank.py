@@ -56,8 +56,7 @@ _RELATIVE_DAY = re.compile(
 )
 _OF_TOTAL = re.compile(r"\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+)?$")  # "397 of the [612]": the total
 # The words right before a name that say what the person is ("FBI director", "TSA chief",
-# "the UN's emergency relief co-coordinator, "): up to four, back to a word that starts a clause.
-_ROLE_BEFORE = re.compile(r"((?:[\w’'.-]+\s+){0,3}[\w’'.-]+)\s*,?\s+$")
+# "the UN's emergency relief co-coordinator, "), back to a word that starts a clause.
 _ROLE_STOP = frozenset("by to of and or with for from that which who whom said says told according as".split())
 # An apposition after a name: ", a spokesman for the hospital", ", the owner of the BBQ",
 # ", co-author of the review", ", Director of the BBC"; not ", Deputy Adviser of India Rajinder
@@ -87,14 +86,29 @@ def roles(sentence: str, start: int, end: int, stem: Callable[[str], str]) -> se
     """Stems of the words saying what the name at ``start:end`` is: its title before it, its
     apposition after it."""
     words: list[str] = []
-    before = _ROLE_BEFORE.search(sentence[:start])
-    run = _WORD.findall(before.group(1)) if before else []
-    if run and _ROLE_NOUN.search(run[-1]):  # "FBI director [Robert Mueller]", not "Lu Kang announced [Wednesday]"
-        while run and run[-1].lower() not in _ROLE_STOP:
-            words.append(run.pop())
+    run = _words_before(sentence, start)
+    if run and _ROLE_NOUN.search(run[0]):  # "FBI director [Robert Mueller]", not "Lu Kang announced [Wednesday]"
+        for word in run:
+            if word.lower() in _ROLE_STOP:
+                break
+            words.append(word)
     if (after := _ROLE_AFTER.match(sentence[end:])) and _is_apposition(_WORD.findall(after.group(1))):
         words += _WORD.findall(after.group(1))[:_ROLE_WORDS]
     return {stem(re.sub(r"(?:'s|’s)$", "", w.lower())) for w in words} - _MINOR
+
+
+def _words_before(sentence: str, start: int) -> list[str]:
+    """Up to four words right before ``start``, nearest first, across one comma right before
+    it ("co-coordinator, [Jan Egeland]") and no other punctuation."""
+    tail = sentence[max(0, start - 80) : start].rstrip()
+    if tail.endswith(","):
+        tail = tail[:-1]
+    out: list[str] = []
+    for word in reversed(tail.split()[-4:]):
+        if out and word[-1] in ',;:()"”':
+            break  # the clause before
+        out.append(word.strip(',;:()"“”'))
+    return [w for w in out if w]
 
 
 def _is_apposition(words: list[str]) -> bool:
@@ -131,7 +145,7 @@ def _number_preference(sentence: str, start: int, text: str, terms: set[str]) ->
         pref += 2
     if terms & _SHARE_TERMS and not _PERCENT.search(text):
         pref += 2
-    if _ORDINAL.match(text) or _OF_TOTAL.search(sentence[:start]):
+    if _ORDINAL.match(text) or _OF_TOTAL.search(sentence[max(0, start - 40) : start]):
         pref += 1
     if re.fullmatch(r"\d{1,2}", text):
         pref += 1  # a bare small number is often a day or a list index

@@ -40,7 +40,7 @@ TEMPORAL_SPAN = re.compile(
     rf"|\b{_RELATIVE}\b|\b{_WEEKDAY}(?:\s(?:morning|afternoon|evening|night))?\b"
     r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b(?:the\s)?\d{1,2}(?:st|nd|rd|th)\scentury\b"
     r"|\b[0-2]?\d:[0-5]\d(?:\s?(?:UTC|GMT|local time))?(?!\d)|\b[0-2]\d[0-5]\d\s?(?:UTC|GMT)\b"  # 18:16, 1137 UTC
-    rf"|(?:(?<=\bin\s)|(?<=\bby\s)|(?<=\buntil\s)|(?<=\bsince\s)){_MONTH}\b"  # "in April"
+    rf"|\b(?:in|by)\s{_MONTH}\b(?![\s,]+\d)"  # "in April" (the edge word is trimmed off the answer)
     r"|\b(?:the\s)?(?:first|second|third|fourth|last)\s(?:half|quarter)\sof\s" + _YEAR + r"\b",
     re.IGNORECASE,
 )
@@ -110,6 +110,7 @@ _EDGE_WORDS = frozenset(
     "of in at on for to from by with the a an and or but as into onto over under near about after before "
     "than de".split()
 )
+_NOT_NAME_STARTS = _NOT_NAMES | _EDGE_WORDS
 # A name followed by its share of a vote or a contest: "Smith polled 58%", "Jones's 42%".
 _SCORE_AFTER = re.compile(
     r"(?:'s|’s)?,?\s+(?:(?:who\s+)?(?:polled|received|got|won|took|had|with|on|gained|garnered)\s+)?"
@@ -226,7 +227,7 @@ def _in_a_code(sentence: str, span: Span) -> bool:
 
 def _is_speaker(sentence: str, span: Span) -> bool:
     """Whether ``span`` names who said the sentence ("Lu said", "said Lu", "according to Lu")."""
-    return bool(_SPEAKER_AFTER.match(sentence, span.end) or _SPEAKER_BEFORE.search(sentence[: span.start]))
+    return bool(_SPEAKER_AFTER.match(sentence, span.end) or _SPEAKER_BEFORE.search(_before(sentence, span.start)))
 
 
 def _contest(sentence: str, candidates: list[Span], question_terms: set[str]) -> list[Span]:
@@ -251,13 +252,13 @@ def _tied_to_the_question(sentence: str, candidates: list[Span], question_terms:
     said = {_stem(w.lower()) for w in re.findall(r"\w+", sentence)}
     if question_terms <= said or sum(1 for n in name_spans(sentence, AnswerType.WHO) if _ties(sentence, n)) < 2:
         return candidates  # the question names nothing the sentence lacks, or it lists no people of several
-    return [c for c in candidates if not ties[c.start] and not _OF_LIST.search(sentence[: c.start])]
+    return [c for c in candidates if not ties[c.start] and not _OF_LIST.search(_before(sentence, c.start))]
 
 
 def _ties(sentence: str, span: Span) -> set[str]:
     """The places and nationalities the name's own title carries, stemmed: "India" in "Adviser
     of India Rajinder Khanna", "Chinese" in "Chinese State Councilor ... Zhao Kezhi"."""
-    clause = re.split(r"[,;:()]", sentence[: span.start])[-1]
+    clause = re.split(r"[,;:()]", _before(sentence, span.start))[-1]
     title = _TITLE_RUN.search(clause)
     if not title or _POSSESSIVE.search(title.group().rstrip()):
         return set()  # no title right before the name ("Adamov's U.S. lawyer": an owner, no title)
@@ -301,8 +302,8 @@ def _candidates(sentence: str, kind: AnswerType, strict: bool = True) -> list[Sp
 def _places(sentence: str, names: list[Span], strict: bool) -> list[Span]:
     """The names a place word marks ("in Lagos", "the city of Rawalpindi", "Ataturk Airport"),
     else those after a weaker one ("flown to Walter Reed"), else (not ``strict``) any name."""
-    marked = [n for n in names if _PLACE_BEFORE.search(sentence[: n.start]) or _FACILITY.search(n.text)]
-    weak = [n for n in names if _WEAK_PLACE_BEFORE.search(sentence[: n.start])]
+    marked = [n for n in names if _PLACE_BEFORE.search(_before(sentence, n.start)) or _FACILITY.search(n.text)]
+    weak = [n for n in names if _WEAK_PLACE_BEFORE.search(_before(sentence, n.start))]
     return marked or weak or ([] if strict else names)
 
 
@@ -330,7 +331,7 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
 
 def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
     words = list(re.finditer(r"\S+", span.text))
-    while words and words[0].group().lower().strip(",.") in _NOT_NAMES | _EDGE_WORDS:
+    while words and words[0].group().lower().strip(",.") in _NOT_NAME_STARTS:
         words.pop(0)
     if kind is AnswerType.WHO:
         if all(_is_title(w.group()) for w in words):
@@ -383,7 +384,7 @@ def _strip_titles(words: list[re.Match[str]]) -> list[re.Match[str]]:
 def _preference(sentence: str, span: Span, question_terms: set[str], kind: AnswerType) -> int:
     """0 for the most plausible kind of candidate, higher for weaker ones."""
     pref = span_rank.preference(sentence, span.start, span.text, question_terms, kind)
-    if kind is AnswerType.WHO and _PLACE_PREPOSITIONS.search(sentence[: span.start]):
+    if kind is AnswerType.WHO and _PLACE_PREPOSITIONS.search(_before(sentence, span.start)):
         pref += 1  # "... the plant in Ohio": a place, not who
     if kind in (AnswerType.WHO, AnswerType.WHERE) and _opens_the_sentence(sentence, span):
         pref += 1  # "Strong demand ...", "Allegedly signed by ...": a capital that only opens it
@@ -403,6 +404,16 @@ def _distance(span: Span, anchors: list[int]) -> int:
 def _repeats_question(text: str, question_terms: set[str]) -> bool:
     words = [_stem(w.lower()) for w in re.findall(r"\w+", text)]
     return bool(words) and all(w in question_terms for w in words)
+
+
+def _before(sentence: str, start: int) -> str:
+    """The text before ``start`` that the patterns anchored at a name's start read: a title run,
+    a speaker's verb, a place word. Cut to its last 120 characters, so that searching it back
+    from the name does not scan a long sentence's beginning again for every candidate."""
+    return sentence[max(0, start - _LOOKBACK) : start]
+
+
+_LOOKBACK = 120
 
 
 def _overlaps(a: Span, b: Span) -> bool:
