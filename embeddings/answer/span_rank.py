@@ -103,6 +103,8 @@ def _words_before(sentence: str, start: int) -> list[str]:
     tail = sentence[max(0, start - 80) : start].rstrip()
     if tail.endswith(","):
         tail = tail[:-1]
+    elif tail.endswith((":", ";", "(", ")", '"', "”")):
+        return []  # "... investor: [Draper Fisher Jurvetson]": a list or a quote, no title
     out: list[str] = []
     for word in reversed(tail.split()[-4:]):
         if out and word[-1] in ',;:()"”':
