@@ -50,7 +50,7 @@ def cut(question: str, sentence: str) -> str | None:
         ),
         (
             "the chess star running for mayor is who",
-            "Mr. Adebayo, a 41-year-old star player, once coached chess at FC Lagos.",
+            "Mr. Adebayo, a 41-year-old star player, once coached chess for FC Lagos.",
             "Adebayo",
         ),
     ],
