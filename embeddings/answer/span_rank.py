@@ -8,11 +8,7 @@ ranks candidates by, read from the question's stemmed terms and the words around
   sold for; a share for a rate, turnout or percentage; an organisation's name for "which
   company / party / organisation"; a date over "this month" or "Wednesday"; a count over the
   total it is "of" ("397 of the 612 votes"); a number over an ordinal word ("first").
-- Nearness to the question's words: first to the nearest of them (in steps of 10 characters),
-  then the sum over the question's terms the sentence holds of the distance to each one's
-  nearest occurrence, so of two spans beside a question word the one among more of them wins
-  ("Cascade Investments", beside "group" and "investment", for "what's Gates's investment
-  group called", not "Bill Gates").
+- Nearness to the question's words, or to words of one meaning with them ("killed" for "died").
 """
 
 from __future__ import annotations
@@ -164,9 +160,9 @@ def anchors(sentence: str, terms: set[str], stem: Callable[[str], str]) -> dict[
     return found
 
 
-def spread(start: int, end: int, found: dict[str, list[int]]) -> tuple[int, int]:
-    """How far the span lies from the question's words: the distance to the nearest (in steps
-    of 10 characters), then the sum over the terms found of the distance to each one's nearest
-    occurrence, small only for a span among all of them."""
-    each = [min(min(abs(a - start), abs(a - end)) for a in places) for places in found.values()]
-    return (min(each, default=0) // 10, sum(each))
+def nearest(start: int, end: int, found: dict[str, list[int]]) -> int:
+    """How far the span lies from the nearest of the question's words (or words of one meaning
+    with them). The nearest, not the sum over all of them: the predicate beside a name ("Lu Kang
+    announced") tells more than topic words spread over a long sentence, which a sum lets pull
+    the answer towards the sentence's middle."""
+    return min((min(abs(a - start), abs(a - end)) for places in found.values() for a in places), default=0)

@@ -202,7 +202,7 @@ def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], k
         key=lambda c: (
             c.start not in cast,
             _preference(sentence, c, question_terms, kind),
-            span_rank.spread(c.start, c.end, near),
+            span_rank.nearest(c.start, c.end, near),
             c.start,
         ),
     )
