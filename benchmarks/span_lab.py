@@ -6,6 +6,7 @@ sentence choice; prints accuracy per kind and the cost per sentence.
 
     .venv/bin/python -m benchmarks.span_lab --split dev
     .venv/bin/python -m benchmarks.span_lab --xquad ../shared/eval/xquad-v1-en.json
+    .venv/bin/python -m benchmarks.span_lab --split dev --typed   # the kind as the bot reads it
 
 Natural questions: every sentence of the question's article that an answer regex matches is
 given with the question's terms (stemmed as the index stems them); a question counts as right
@@ -23,9 +24,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from embeddings.answer.entities import EntitySpans, load_entity_model
+from embeddings.answer.entities import EntitySpans, HeuristicSpans, load_entity_model
 from embeddings.answer.questions import AnswerType, answer_type, standalone_question
-from embeddings.answer.spans import Span, short_answer
+from embeddings.answer.spans import Span
 from embeddings.index.lexical import TermSplitter
 from embeddings.ingest.sentences import split_sentences
 from embeddings.natural.questions import load_questions
@@ -76,14 +77,14 @@ def right(span: Span | None, patterns: list[re.Pattern[str]], xquad: bool) -> bo
     return any(p.search(span.text) for p in patterns)
 
 
-def run(items: list, finders: dict[str, Finder], xquad: bool, show: str | None) -> None:
+def run(items: list, finders: dict[str, Finder], xquad: bool, show: str | None, typed: bool = False) -> None:
     split = TermSplitter()
     for name, finder in finders.items():
         per_kind: dict[str, list[bool]] = defaultdict(list)
         started = time.perf_counter()
         for kind, question, sentence, qid, patterns in items:
             terms = {t for t in split(standalone_question(question)) if t not in _QUESTION_WORDS}
-            span = finder(sentence, terms, AnswerType(kind))
+            span = finder(sentence, terms, answer_type(question) if typed else AnswerType(kind))
             ok = right(span, patterns, xquad)
             per_kind[kind].append(ok)
             if show == name and not ok:
@@ -100,14 +101,15 @@ def main() -> None:
     parser.add_argument("--xquad", type=Path, help="XQuAD/SQuAD file instead of the natural questions")
     parser.add_argument("--finders", nargs="+", default=["heuristic", "spacy"])
     parser.add_argument("--show", help="print the misses of this finder")
+    parser.add_argument("--typed", action="store_true", help="the kind the bot reads from the question, not the file's")
     args = parser.parse_args()
     kinds = {"when", "who", "where", "number"}
     items = list(xquad_items(args.xquad) if args.xquad else natural_items(args.split, kinds))
     available: dict[str, Callable[[], Finder]] = {
-        "heuristic": lambda: short_answer,
+        "heuristic": lambda: HeuristicSpans().find,
         "spacy": lambda: EntitySpans(load_entity_model()).find,
     }
-    run(items, {name: available[name]() for name in args.finders}, args.xquad is not None, args.show)
+    run(items, {name: available[name]() for name in args.finders}, args.xquad is not None, args.show, args.typed)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ class HeuristicSpans:
 
     def find(self, sentence: str, question_terms: set[str], kind: AnswerType) -> Span | None:
         """See ``SpanFinder.find``."""
-        return short_answer(sentence, question_terms, kind)
+        return short_answer(sentence, question_terms, kind, strict=False)
 
 
 class EntitySpans:
@@ -69,11 +69,13 @@ class EntitySpans:
     def find(self, sentence: str, question_terms: set[str], kind: AnswerType) -> Span | None:
         """See ``SpanFinder.find``."""
         if kind not in _LABELS:
-            return short_answer(sentence, question_terms, kind)
+            return short_answer(sentence, question_terms, kind, strict=False)
         first, second = _LABELS[kind]
         names = name_spans(sentence, kind)
         spans = self._typed(sentence, first, names) or self._typed(sentence, second, names)
-        return pick_span(sentence, spans, question_terms, kind) or short_answer(sentence, question_terms, kind)
+        return pick_span(sentence, spans, question_terms, kind) or short_answer(
+            sentence, question_terms, kind, strict=False
+        )
 
     def _typed(self, sentence: str, labels: frozenset[str], names: list[Span]) -> list[Span]:
         """The names the model's entities of ``labels`` fall in: the model says which

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import StrEnum
+from itertools import takewhile
 
 from embeddings.text import (
     COPULAS,
@@ -27,50 +28,136 @@ class AnswerType(StrEnum):
     OTHER = "other"
 
 
-# "which state", "what city", "in which US state": a place is asked for. "which company", "what
-# minister", "which secretary": a name (a person or an organisation) is.
-_PLACE_NOUNS = (
-    r"city|cities|country|countries|state|province|place|town|region|venue|county|island|nation|continent|"
-    r"capital|location|village|district|stadium|airport|territory|port|area|neighbou?rhood|suburb"
-)
-_AGENT_NOUNS = (
-    r"person|people|man|woman|organi[sz]ation|company|companies|group|firm|team|party|minister|secretary|"
-    r"official|president|leader|player|candidate|airline|bank|club|agency|senator|governor|politician|"
-    r"athlete|driver|band|singer|actor|actress|university|newspaper|broadcaster|network|carrier|"
-    r"manufacturer|brand|ceo|chief|executive|director|judge|general|spokes(?:man|woman|person)|mayor|"
-    r"prime minister|king|queen|prince|author|writer|artist|scientist|coach|manager|owner|boss"
-)
-_TYPE_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    (
-        AnswerType.WHEN,
-        re.compile(
-            r"\bwhen\b|\bwhat (?:year|date|day|time|month|century|decade)s?\b|\bwhich (?:year|date|day|month)s?\b"
-            r"|\bhow long ago\b|\bsince when\b",
-            re.I,
-        ),
+# "which state", "what city", "in which US state": a place is asked for; "which company", "what
+# minister", "which territory leader": a name (a person or an organisation); "what year": a
+# date; "what share", "whats the jobless rate": a quantity. The kind is the asked-for phrase's
+# head noun (its last noun of these lists: "territory leader" asks for a leader). Nouns that are
+# also verbs ("hosts", "rivals", "funds") are left out: "what city hosts the games" would read
+# as asking for a host. "which" of a noun in no list still asks for a name (who).
+_ASKED_NOUNS: dict[AnswerType, frozenset[str]] = {
+    AnswerType.WHEN: frozenset("year date day time month century decade hour season".split()),
+    AnswerType.NUMBER: frozenset(
+        "number percentage percent amount ordinal rank share stake turnout rate tally fraction proportion cost "
+        "price total toll score margin age population salary budget sum value count size length distance height "
+        "weight temperature speed capacity ratio debt deficit revenue profit".split()
     ),
+    AnswerType.WHERE: frozenset(
+        "city country state province place town region venue county island nation continent capital location "
+        "village district stadium airport territory port area neighbourhood neighborhood suburb hospital "
+        "municipality birthplace hometown clinic prison jail building site street road river mountain lake sea ocean "
+        "hotel church mosque temple camp border constituency borough parish township facility square".split()
+    ),
+    AnswerType.WHO: frozenset(
+        "person people man woman men women organisation organization company group firm team party minister "
+        "secretary official president leader player candidate airline bank club agency senator governor "
+        "politician athlete driver band singer actor actress university newspaper broadcaster network carrier "
+        "manufacturer brand ceo chief executive director judge justice general spokesman spokeswoman "
+        "spokesperson mayor king queen prince princess author writer artist scientist coach manager owner boss "
+        "charity economist commander chairman chairwoman professor aide editor journalist reporter lawyer "
+        "attorney doctor surgeon diplomat ambassador envoy congressman lawmaker legislator activist analyst "
+        "expert researcher founder premier chancellor monarch emperor pope bishop cleric general admiral colonel "
+        "militia faction union council committee commission institute "
+        "foundation alliance coalition federation league association squad magazine website publisher "
+        "automaker carmaker maker retailer insurer lender investor corporation conglomerate supplier "
+        "contractor operator developer studio winner nominee incumbent successor predecessor "
+        "opponent challenger victim astronaut sheriff officer inspector detective captain striker "
+        "goalkeeper boxer priest imam rabbi student teacher nurse soldier worker businessman billionaire "
+        "tycoon entrepreneur presenter comedian musician rapper producer filmmaker novelist poet painter "
+        "architect engineer inventor mathematician physicist astronomer".split()
+    ),
+}
+_NOUN_KINDS = {noun: kind for kind, nouns in _ASKED_NOUNS.items() for noun in nouns}
+# "which ...", "what ...", "whats the ...", "what is X's ...", "which of the ...": the asked-for
+# phrase runs to the first auxiliary, preposition or relative word ("which hospital *was* ...").
+_ASKED = re.compile(r"\b(?:what|which|wat)((?:'s|’s|s)?\s+(?:of\s+)?(?:(?:is|was|are|were)\s+)?)([^,;:?!.]*)", re.I)
+_PHRASE_ENDS = (
+    DO_FORMS
+    | HAVE_FORMS
+    | MODALS
+    | COPULAS
+    | frozenset("of in on at for to from by with after before during since than who that when where as".split())
+)
+_PHRASE_WORDS = 6
+_CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (  # checked in this order when none opens a clause
+    (AnswerType.WHEN, re.compile(r"\bwhen\b|\bhow long ago\b|\bsince when\b", re.I)),
     (
         AnswerType.NUMBER,
         re.compile(
-            r"\bhow (?:many|much|old|far|long|large|big|tall|high)\b|\b(?:what|which) (?:number|percentage|percent|"
-            r"amount|ordinal|rank)\b|\b(?:what|which) \w+ number\b",
+            r"\bhow (?:many|much|old|far|long|large|big|tall|high)\b"
+            r"|\bwhat\s+(?:did|does|do|will|would)\b[^?,;]*\b(?:cost|weigh|measure)\b",  # "what does it cost"
             re.I,
         ),
     ),
+    (AnswerType.WHERE, re.compile(r"\bwhere\b", re.I)),
     (
-        AnswerType.WHERE,
-        re.compile(rf"\bwhere\b|\b(?:what|which)\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b", re.I),
+        AnswerType.WHO,
+        re.compile(
+            r"\bwho(?:m|se|s|'s|’s)?\b|\bwhat(?:'s|’s|s)?\b(?:\s+(?:is|was|are|were))?[^?,;]*\b(?:called|named)\W*$",
+            re.I,
+        ),
     ),
-    (AnswerType.WHO, re.compile(rf"\bwho(?:m|se|s|'s|’s)?\b|\b(?:what|which)\s+(?:\w+\s+)?(?:{_AGENT_NOUNS})\b", re.I)),
+)
+_KIND_ORDER = [kind for kind, _ in _CUES]
+# A cue opens the question or one of its clauses: "in which city ...", "..., what does it cost?".
+# "how many votes did she get when she was elected" asks how many, not when.
+_OPENS = re.compile(
+    r"(?:^|[,;:])\s*(?:(?:in|on|at|by|from|to|for|since|during|after|before|until|and|so|but)\s+)?$", re.I
 )
 
 
 def answer_type(question: str) -> AnswerType:
-    """The kind of short answer ``question`` asks for (OTHER when it is not a factoid)."""
-    for kind, cue in _TYPE_CUES:
-        if cue.search(question):
-            return kind
-    return AnswerType.OTHER
+    """The kind of short answer ``question`` asks for (OTHER when it is not a factoid): the cue
+    opening the question (or a clause of it) first, else the first found of when, how many,
+    where, who."""
+    found = [(m.start(), kind) for kind, cue in _CUES if (m := cue.search(question))]
+    found += _asked_kinds(question)
+    if not found:
+        return AnswerType.OTHER
+    opening = [f for f in found if _OPENS.search(question[: f[0]])]
+    if opening:
+        return min(opening, key=lambda f: (f[0], _KIND_ORDER.index(f[1])))[1]
+    return min(found, key=lambda f: _KIND_ORDER.index(f[1]))[1]
+
+
+def _asked_kinds(question: str) -> list[tuple[int, AnswerType]]:
+    """(position, kind) of each "which X" / "what X" phrase whose head noun says the kind; a
+    "which" of any other noun asks to name one of several (who)."""
+    found = []
+    for match in _ASKED.finditer(question):
+        words = re.findall(r"[\w’'-]+", match.group(2).lower())
+        phrase = list(takewhile(lambda w: w not in _PHRASE_ENDS, words))[:_PHRASE_WORDS]
+        # "what is the X" asks for the X only when nothing follows it but a preposition: in
+        # "what is the singer best known for" the singer is the subject.
+        kind = _head_kind(phrase, last=bool(re.search(r"'s|’s|s\s|\b(?:is|was|are|were)\b", match.group(1))))
+        if kind is None and phrase and match.group().lower().startswith("which"):
+            kind = AnswerType.WHO
+        if kind is not None:
+            found.append((match.start(), kind))
+    return found
+
+
+def _head_kind(phrase: list[str], last: bool = False) -> AnswerType | None:
+    """The kind of the phrase's head: the first noun of the lists, or the last of a run of them
+    ("territory leader", "country's president"); with ``last``, only when it ends the phrase."""
+    kinds = [_NOUN_KINDS.get(_singular(w)) for w in phrase]
+    first = next((i for i, k in enumerate(kinds) if k), None)
+    if first is None:
+        return None
+    end = first
+    while end + 1 < len(kinds) and kinds[end + 1]:
+        end += 1
+    return None if last and end < len(phrase) - 1 else kinds[end]
+
+
+def _singular(word: str) -> str:
+    word = re.sub(r"(?:'s|’s|'|’)$", "", word)
+    if word in _NOUN_KINDS or len(word) < 4:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else word
 
 
 # Words that make a question lean on an earlier one: "where is it held?", "and who chairs?"

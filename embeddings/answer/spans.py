@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import Stemmer
 
+from embeddings.answer import span_rank
 from embeddings.answer.questions import AnswerType
 from embeddings.text import FUNCTION_WORDS, WH_WORDS
 
@@ -31,12 +32,15 @@ _RELATIVE = (
     r"(?:week|month|year|decade|weekend|spring|summer|autumn|fall|winter|" + _WEEKDAY + "))"
 )
 TEMPORAL_SPAN = re.compile(
+    r"\b[0-2]\d[0-5]\d\s?(?:UTC|GMT)\b|"  # "1137 UTC": a time, not a year
     rf"\b{_MONTH}\s{_DAY}(?:{_RANGE}{_DAY})?(?:,?\s{_YEAR})?\b"  # May 21-22, 2018
     rf"|\b{_DAY}(?:{_RANGE}{_DAY})?\s{_MONTH}(?:,?\s{_YEAR})?\b"  # 21-22 May 2018
     rf"|\b{_MONTH}(?:,?\s{_YEAR})\b"  # May 2018
     rf"|\b(?:early|mid|late)[-\s]{_YEAR}s?\b|\b{_YEAR}s?(?:{_RANGE}{_YEAR})?\b"  # 1990s, 2001-2003
     rf"|\b{_RELATIVE}\b|\b{_WEEKDAY}(?:\s(?:morning|afternoon|evening|night))?\b"
     r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b(?:the\s)?\d{1,2}(?:st|nd|rd|th)\scentury\b"
+    r"|\b[0-2]?\d:[0-5]\d(?:\s?(?:UTC|GMT|local time))?(?!\d)|\b[0-2]\d[0-5]\d\s?(?:UTC|GMT)\b"  # 18:16, 1137 UTC
+    rf"|\b(?:in|by)\s{_MONTH}\b(?![\s,]+\d)"  # "in April" (the edge word is trimmed off the answer)
     r"|\b(?:the\s)?(?:first|second|third|fourth|last)\s(?:half|quarter)\sof\s" + _YEAR + r"\b",
     re.IGNORECASE,
 )
@@ -48,19 +52,21 @@ _NUMBER_WORD = (
 _ORDINAL_WORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)"
 _MAGNITUDE = r"(?:\s(?:hundred|thousand|million|billion|trillion))"
 _UNIT = (
-    r"(?:\s?(?:%|percent|per cent|euros?|dollars?|pounds?|yuan|rupees?|kilometres?|kilometers?|km|miles?|"
-    r"metres?|meters?|hectares?|tonnes?|tons?|years?|months?|weeks?|days?|hours?|minutes?|people|"
+    r"(?:[\s-]?(?:%|percent|per cent|euros?|dollars?|pounds?|yuan|rupees?|kilometres?|kilometers?|km|miles?|"
+    r"metres?|meters?|inches|inch|feet|foot|hectares?|tonnes?|tons?|years?|months?|weeks?|days?|hours?|minutes?|"
+    r"seconds?|people|"
     r"points?|seats?|votes?))"
 )
+_DURATION = r"\d+\s(?:hours?|hrs?)(?:,?\s\d+\s(?:minutes?|mins?))?(?:,?\s(?:and\s)?[\d.]+\s(?:seconds?|secs?))?"
 NUMBER_SPAN = re.compile(
-    rf"\b\d+(?:st|nd|rd|th)\b|\b{_ORDINAL_WORD}\b"
-    rf"|(?:(?:US|CA|A|NZ)?[$€£¥])?\b\d[\d,]*(?:\.\d+)?{_MAGNITUDE}?{_UNIT}?(?!\w)"
+    rf"\b{_DURATION}\b|\b\d+(?:st|nd|rd|th)\b|\b{_ORDINAL_WORD}\b"
+    rf"|(?:(?:US|CA|A|NZ)?[$€£¥])?\b\d(?:,?\d)*(?:\.\d+)?{_MAGNITUDE}?{_UNIT}?(?!\w)"
     rf"|\b{_NUMBER_WORD}(?:[-\s]{_NUMBER_WORD})*{_MAGNITUDE}?{_UNIT}?\b",
     re.IGNORECASE,
 )
 # Proper-noun phrases: capitalised words, allowing "of", "de", "al-" and initials inside.
 NAME_SPAN = re.compile(
-    r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del|da|van|von|bin|al|la|le|the|and|for)\s+)?[A-Z][\w’'.-]*)*"
+    r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del|da|van|von|bin|al|la|le|the|and|for)\s+)?(?:(?:al|el|ad|as|ash|ar|ul)-)?[A-Z][\w’'.-]*)*"
 )
 # Capitalised words that open a sentence but start no name ("During the talks, ...", "However,
 # Zhao ..."): function words and question words (which start no name), plus connectives, first
@@ -70,7 +76,8 @@ _NOT_NAMES = (
     | (WH_WORDS - {"whom", "whose"})
     | frozenset(
         "we i you our during according after before but if while as all some many most one two three here "
-        "however meanwhile earlier later today yesterday tomorrow".split()
+        "however meanwhile earlier later today yesterday tomorrow despite although though because unless whether "
+        "instead also million billion thousand trillion".split()
     )
 )
 # Nationalities: a title's part ("Chinese State Councilor"), never a "who" answer on their own
@@ -88,7 +95,14 @@ _TITLES = _NATIONALITIES | frozenset(
     "chairman chairwoman chair chief executive director senator representative judge justice king queen "
     "prince princess pope foreign defence defense finance interior national security public chinese "
     "american british indian russian french german coach captain commissioner ambassador envoy "
-    "lieutenant colonel major sergeant officer premier chancellor president-elect".split()
+    "lieutenant colonel major sergeant officer premier chancellor president-elect senior former federal founder".split()
+)
+# Titles only a person bears: a name after one is the person's ("Aviation Prince Sultan" → "Sultan").
+_PERSON_TITLES = frozenset(
+    "mr mr. mrs mrs. ms ms. dr dr. prof prof. sir dame president minister secretary prince princess king queen "
+    "governor mayor senator chairman chairwoman spokesperson spokesman spokeswoman director adviser advisor "
+    "judge justice chancellor premier pope ambassador envoy commissioner coach captain lieutenant colonel "
+    "sergeant".split()
 )
 # Words a name or a date never starts or ends with ("of India Rajinder Khanna", "the fourth
 # quarter of"): prepositions, articles and conjunctions.
@@ -96,6 +110,7 @@ _EDGE_WORDS = frozenset(
     "of in at on for to from by with the a an and or but as into onto over under near about after before "
     "than de".split()
 )
+_NOT_NAME_STARTS = _NOT_NAMES | _EDGE_WORDS
 # A name followed by its share of a vote or a contest: "Smith polled 58%", "Jones's 42%".
 _SCORE_AFTER = re.compile(
     r"(?:'s|’s)?,?\s+(?:(?:who\s+)?(?:polled|received|got|won|took|had|with|on|gained|garnered)\s+)?"
@@ -117,9 +132,31 @@ _SPEECH_TERMS = frozenset(
     "said say says told tell ad announc state note explain wrote write warn claim confirm accord spokesperson "
     "spokesman spokeswoman quot report speak spoke comment".split()
 )
+_COUNTED = (AnswerType.WHEN, AnswerType.NUMBER)  # spans trimmed of the question's words
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)$")
 _PLACE_PREPOSITIONS = re.compile(r"\b(?:in|at|near|outside|inside|across)\s+$", re.I)
-_CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
+# Where a place is named: after "in", "at", "near" (and "the", "nearby"), after "the city of",
+# "the province of", after "country, " ("the next highest country, Spain"); or a name ending in
+# a facility ("Chaim Sheba Medical Center", "Ataturk Airport").
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:in|at|near|outside|inside|across|nearby)\s+(?:(?:the|his|her|its|their)\s+)?(?:nearby\s+)?"
+    r"|\b(?:city|town|village|municipality|province|state|region|district|county|island|country|capital)"
+    r"(?:\s+of|,)\s+)$",
+    re.I,
+)
+_FACILITY = re.compile(
+    r"\b(?:Airport|Cent(?:er|re)|Hospital|Clinic|Stadium|Arena|Province|City|County|Islands?|Street|Square|Park|"
+    r"Prison|Base|Station|Hotel|Palace|Bridge|Valley|Desert)$"
+)
+_WEAK_PLACE_BEFORE = re.compile(r"\b(?:to|from|into|except|including|of)\s+(?:the\s+)?$", re.I)
+# A month or a weekday; an abbreviation only with its period ("Jan Egeland" is a name).
+_CALENDAR = re.compile(
+    rf"^(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    rf"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.|{_WEEKDAY})$",
+    re.I,
+)
+# The capitalised words right before a name, with "of", "and", "for", "the" between them: its title.
+_TITLE_RUN = re.compile(r"(?:[A-Z][\w’'.-]*\s+(?:(?:of|and|for|the)\s+)*)+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +170,13 @@ class Span:
     distance: int = 0
 
 
-def short_answer(sentence: str, question_terms: set[str], kind: AnswerType) -> Span | None:
+def short_answer(sentence: str, question_terms: set[str], kind: AnswerType, strict: bool = True) -> Span | None:
     """The best span of ``sentence`` answering a question of ``kind`` whose stemmed content
-    terms are ``question_terms``; None when the sentence holds no such span."""
-    return pick_span(sentence, _candidates(sentence, kind), question_terms, kind)
+    terms are ``question_terms``; None when the sentence holds no such span. Not ``strict`` (the
+    writer, once the sentence is chosen): a "where" question takes a name that nothing marks as
+    a place rather than none; sentence choice keeps the marked places, which tell a sentence
+    that names a place from one that names anything."""
+    return pick_span(sentence, _candidates(sentence, kind, strict), question_terms, kind)
 
 
 def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], kind: AnswerType) -> Span | None:
@@ -145,20 +185,49 @@ def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], k
     candidates = [c for c in candidates if not _repeats_question(c.text, question_terms)]
     if kind is AnswerType.NUMBER and "number" in question_terms:  # "which number" wants digits
         candidates = [c for c in candidates if any(ch.isdigit() for ch in c.text)]
+    if kind is AnswerType.NUMBER:
+        candidates = [c for c in candidates if not _in_a_code(sentence, c)]
+    cast = {c.start for c in candidates if kind is AnswerType.WHO and _plays_the_role(sentence, c, question_terms)}
     if kind is AnswerType.WHO:
-        if not question_terms & _SPEECH_TERMS:
-            candidates = [c for c in candidates if not _is_speaker(sentence, c)]
-        candidates = _contest(sentence, _tied_to_the_question(sentence, candidates, question_terms), question_terms)
+        if not question_terms & _SPEECH_TERMS:  # a speaker introduced by the asked role is who
+            candidates = [c for c in candidates if not _is_speaker(sentence, c) or c.start in cast]
+        own = [c for c in candidates if c.start in cast] or _tied_to_the_question(sentence, candidates, question_terms)
+        candidates = _contest(sentence, own, question_terms)
     if not candidates:
         return None
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if _stem(m.group().lower()) in question_terms]
-    best = min(candidates, key=lambda c: (_preference(sentence, c, kind), _distance(c, anchors), c.start))
-    return _trim_question_words(sentence, best, question_terms, _distance(best, anchors))
+    near = span_rank.anchors(sentence, question_terms, _stem)
+    best = min(
+        candidates,
+        key=lambda c: (
+            c.start not in cast,
+            _preference(sentence, c, question_terms, kind),
+            span_rank.nearest(c.start, c.end, near),
+            c.start,
+        ),
+    )
+    return _trim_question_words(sentence, best, question_terms if kind in _COUNTED else set(), _distance(best, anchors))
+
+
+def _plays_the_role(sentence: str, span: Span, question_terms: set[str]) -> bool:
+    """Whether the name's title or apposition names what the question asks about ("TSA chief
+    Kip Hawley" for "who runs the TSA")."""
+    return span_rank.shares_role(
+        span_rank.roles(sentence, span.start, span.end, _stem), span_rank.widened(question_terms)
+    )
+
+
+def _in_a_code(sentence: str, span: Span) -> bool:
+    """A number inside a name or a clock time: "COVID-19", "A330-200", "1:59"."""
+    before, after = sentence[max(0, span.start - 2) : span.start], sentence[span.end : span.end + 2]
+    return (len(before) == 2 and before[1] == "-" and before[0].isalnum()) or bool(
+        re.match(r":\d", after) or before.endswith(":")
+    )
 
 
 def _is_speaker(sentence: str, span: Span) -> bool:
     """Whether ``span`` names who said the sentence ("Lu said", "said Lu", "according to Lu")."""
-    return bool(_SPEAKER_AFTER.match(sentence, span.end) or _SPEAKER_BEFORE.search(sentence[: span.start]))
+    return bool(_SPEAKER_AFTER.match(sentence, span.end) or _SPEAKER_BEFORE.search(_before(sentence, span.start)))
 
 
 def _contest(sentence: str, candidates: list[Span], question_terms: set[str]) -> list[Span]:
@@ -181,18 +250,19 @@ def _tied_to_the_question(sentence: str, candidates: list[Span], question_terms:
     if own:
         return own
     said = {_stem(w.lower()) for w in re.findall(r"\w+", sentence)}
-    if question_terms <= said:
-        return candidates  # the question names nothing the sentence lacks
-    return [c for c in candidates if not ties[c.start] and not _OF_LIST.search(sentence[: c.start])]
+    if question_terms <= said or sum(1 for n in name_spans(sentence, AnswerType.WHO) if _ties(sentence, n)) < 2:
+        return candidates  # the question names nothing the sentence lacks, or it lists no people of several
+    return [c for c in candidates if not ties[c.start] and not _OF_LIST.search(_before(sentence, c.start))]
 
 
 def _ties(sentence: str, span: Span) -> set[str]:
     """The places and nationalities the name's own title carries, stemmed: "India" in "Adviser
     of India Rajinder Khanna", "Chinese" in "Chinese State Councilor ... Zhao Kezhi"."""
-    clause = re.split(r"[,;:()]", sentence[: span.start])[-1]
-    words = re.findall(r"[A-Z][\w’'-]*", clause)
-    if not re.search(r"[A-Z][\w’'-]*\s+$", clause):
-        return set()  # no title right before the name: nothing ties it
+    clause = re.split(r"[,;:()]", _before(sentence, span.start))[-1]
+    title = _TITLE_RUN.search(clause)
+    if not title or _POSSESSIVE.search(title.group().rstrip()):
+        return set()  # no title right before the name ("Adamov's U.S. lawyer": an owner, no title)
+    words = re.findall(r"[A-Z][\w’'-]*", title.group())
     return {
         _stem(w.lower()) for w in words if w.lower() not in _TITLES - _NATIONALITIES and w.lower() not in _EDGE_WORDS
     }
@@ -200,7 +270,8 @@ def _ties(sentence: str, span: Span) -> set[str]:
 
 def _trim_question_words(sentence: str, span: Span, question_terms: set[str], distance: int) -> Span:
     """Drop leading and trailing words the question already says ("40 hectares" → "40" for
-    "how many hectares")."""
+    "how many hectares"; only from dates and numbers: "Party" is part of "Grand National Party"
+    for "what party"), and edge words."""
     words = list(re.finditer(r"\S+", span.text))
     while len(words) > 1 and _stem(words[-1].group().lower().strip(".,;:")) in question_terms:
         words.pop()
@@ -214,18 +285,26 @@ def _trim_question_words(sentence: str, span: Span, question_terms: set[str], di
     return Span(start, end, sentence[start:end], distance)
 
 
-def _candidates(sentence: str, kind: AnswerType) -> list[Span]:
+def _candidates(sentence: str, kind: AnswerType, strict: bool = True) -> list[Span]:
     if kind is AnswerType.WHEN:
         return _spans(TEMPORAL_SPAN, sentence)
     if kind is AnswerType.NUMBER:
         dates = _spans(TEMPORAL_SPAN, sentence)
         return [s for s in _spans(NUMBER_SPAN, sentence) if not any(_overlaps(s, d) for d in dates)]
     names = name_spans(sentence, kind)
-    if kind is AnswerType.WHERE:  # a place is named after "in", "at", "near"...; other names are not places
-        return [n for n in names if _PLACE_PREPOSITIONS.search(sentence[: n.start])]
+    if kind is AnswerType.WHERE:
+        return _places(sentence, names, strict)
     if kind is AnswerType.WHO:
         return names
     return []
+
+
+def _places(sentence: str, names: list[Span], strict: bool) -> list[Span]:
+    """The names a place word marks ("in Lagos", "the city of Rawalpindi", "Ataturk Airport"),
+    else those after a weaker one ("flown to Walter Reed"), else (not ``strict``) any name."""
+    marked = [n for n in names if _PLACE_BEFORE.search(_before(sentence, n.start)) or _FACILITY.search(n.text)]
+    weak = [n for n in names if _WEAK_PLACE_BEFORE.search(_before(sentence, n.start))]
+    return marked or weak or ([] if strict else names)
 
 
 def name_spans(sentence: str, kind: AnswerType) -> list[Span]:
@@ -252,17 +331,18 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
 
 def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
     words = list(re.finditer(r"\S+", span.text))
-    while words and words[0].group().lower().strip(",.") in _NOT_NAMES | _EDGE_WORDS:
+    while words and words[0].group().lower().strip(",.") in _NOT_NAME_STARTS:
         words.pop(0)
     if kind is AnswerType.WHO:
-        if all(w.group().lower() in _TITLES for w in words):
+        if all(_is_title(w.group()) for w in words):
             return None  # "Chinese leaders", "Adviser to ...": a title or a nationality, no name
         words = _strip_titles(words)
+    words = _after_owner(words)  # "Istanbul's Ataturk Airport": the airport
     while words and words[0].group().lower() in _EDGE_WORDS:
         words.pop(0)
     while words and words[-1].group().lower() in _EDGE_WORDS:
         words.pop()
-    if not words or any(_CALENDAR.match(_POSSESSIVE.sub("", w.group())) for w in words):
+    if not words or any(_CALENDAR.match(_POSSESSIVE.sub("", w.group().rstrip(".,;:"))) for w in words):
         return None  # "Monday", "May": a day, not a name or a place
     owner = any(_POSSESSIVE.search(w.group().rstrip(",.;:")) for w in words)
     if kind is not AnswerType.OTHER and owner and not _SCORE_AFTER.match(sentence, span.start + words[-1].end()):
@@ -272,12 +352,28 @@ def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
     return Span(start, start + len(text), text) if len(text) > 1 else None
 
 
+def _is_title(word: str) -> bool:
+    """A title or a nationality, "French-Canadian" too."""
+    word = word.lower()
+    return word in _TITLES or all(part in _NATIONALITIES for part in word.split("-"))
+
+
+def _after_owner(words: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The words after a possessive inside a name: its owner is not the name."""
+    owned = [i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w.group())]
+    return words[owned[-1] + 1 :] if owned else words
+
+
 def _strip_titles(words: list[re.Match[str]]) -> list[re.Match[str]]:
     """Job titles in front of a name go, with the place the title is of: "Deputy National
-    Security Adviser of India Rajinder Khanna" → "Rajinder Khanna"."""
+    Security Adviser of India Rajinder Khanna" → "Rajinder Khanna"; and what a person's title
+    follows ("Indian Affairs Minister Andy Scott" → "Andy Scott")."""
+    persons = [i for i, w in enumerate(words[:-1]) if w.group().lower() in _PERSON_TITLES]
+    if persons and persons[-1] > 0 and not _is_title(words[persons[-1] + 1].group()):
+        words = words[persons[-1] :]
     titled = False
     while True:
-        while len(words) > 1 and words[0].group().lower() in _TITLES:
+        while len(words) > 1 and _is_title(words[0].group()):
             words.pop(0)
             titled = True
         if not (titled and len(words) > 2 and words[0].group().lower() in ("of", "for", "to")):
@@ -285,13 +381,18 @@ def _strip_titles(words: list[re.Match[str]]) -> list[re.Match[str]]:
         words = words[2:]  # "of India", "of Public [Security]": what the title is of, not the name
 
 
-def _preference(sentence: str, span: Span, kind: AnswerType) -> int:
+def _preference(sentence: str, span: Span, question_terms: set[str], kind: AnswerType) -> int:
     """0 for the most plausible kind of candidate, higher for weaker ones."""
-    if kind is AnswerType.NUMBER and re.fullmatch(r"\d{1,2}", span.text):
-        return 1  # a bare small number is often a day or a list index
-    if kind is AnswerType.WHO and _PLACE_PREPOSITIONS.search(sentence[: span.start]):
-        return 1  # "... the plant in Ohio": a place, not who
-    return 0
+    pref = span_rank.preference(sentence, span.start, span.text, question_terms, kind)
+    if kind is AnswerType.WHO and _PLACE_PREPOSITIONS.search(_before(sentence, span.start)):
+        pref += 1  # "... the plant in Ohio": a place, not who
+    if kind in (AnswerType.WHO, AnswerType.WHERE) and _opens_the_sentence(sentence, span):
+        pref += 1  # "Strong demand ...", "Allegedly signed by ...": a capital that only opens it
+    return pref
+
+
+def _opens_the_sentence(sentence: str, span: Span) -> bool:
+    return " " not in span.text and not sentence[: span.start].strip(" \"'“‘(")
 
 
 def _distance(span: Span, anchors: list[int]) -> int:
@@ -303,6 +404,16 @@ def _distance(span: Span, anchors: list[int]) -> int:
 def _repeats_question(text: str, question_terms: set[str]) -> bool:
     words = [_stem(w.lower()) for w in re.findall(r"\w+", text)]
     return bool(words) and all(w in question_terms for w in words)
+
+
+def _before(sentence: str, start: int) -> str:
+    """The text before ``start`` that the patterns anchored at a name's start read: a title run,
+    a speaker's verb, a place word. Cut to its last 120 characters, so that searching it back
+    from the name does not scan a long sentence's beginning again for every candidate."""
+    return sentence[max(0, start - _LOOKBACK) : start]
+
+
+_LOOKBACK = 120
 
 
 def _overlaps(a: Span, b: Span) -> bool:
