@@ -4,6 +4,8 @@ retriever, no encoder)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from embeddings.answer.evidence import (
@@ -12,11 +14,14 @@ from embeddings.answer.evidence import (
     LexicalEvidenceScorer,
     QuestionFeatures,
     SemanticEvidenceScorer,
+    misfits,
+    question_words,
     read_question,
     sentences,
 )
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
+from embeddings.answer.spans import Span
 from embeddings.index.backend import TermAnalyzer
 from embeddings.index.lexical import LexicalIndex
 from embeddings.ingest.corpus import read_corpus
@@ -175,3 +180,79 @@ def test_a_who_question_prefers_a_sentence_holding_a_name(penalty, best):
     ranked = SemanticEvidenceScorer(policy, _SameMeaning()).select(features, analyzer, [hit(SESSION)])
     assert best in ranked[0].text
     assert (ranked[0].span is not None) == (penalty > 0)
+
+
+def _span(sentence: str, text: str) -> Span:
+    start = sentence.index(text)
+    return Span(start, start + len(text), text)
+
+
+@pytest.mark.parametrize(
+    "question, kind, sentence, span, expected",
+    [
+        # a name the question gives is no answer to it, whole or in part
+        ("who did Clinton beat in Iowa", AnswerType.WHO, "Hillary Clinton won Iowa.", "Hillary", True),
+        ("who did Clinton beat in Iowa", AnswerType.WHO, "She defeated Bernie Sanders.", "Bernie Sanders", False),
+        ("who was Johnson up against", AnswerType.WHO, "Boris Johnson won the vote.", "Boris Johnson", True),
+        # ... but the noun the question asks for may be in the answer's name
+        (
+            "which party did Lee run for",
+            AnswerType.WHO,
+            "Lee of the Grand National Party won.",
+            "Grand National",
+            False,
+        ),
+        ("where was the Berlin marathon run", AnswerType.WHERE, "It was run in Berlin Tiergarten.", "Berlin", True),
+        # a date must have the grain asked for
+        ("in what year did she quit", AnswerType.WHEN, "She quit on Tuesday.", "Tuesday", True),
+        ("which years did he run London", AnswerType.WHEN, "He ran it from 2008 to 2016.", "2008 to 2016", False),
+        ("at what time did the ferry sink", AnswerType.WHEN, "The ferry sank on Thursday.", "Thursday", True),
+        ("at what time did the ferry sink", AnswerType.WHEN, "It sank at 4:40 a.m. on Thursday.", "Thursday", False),
+        ("when did the ferry sink", AnswerType.WHEN, "The ferry sank on Thursday.", "Thursday", False),
+        # numbers and other questions are left to the span finder
+        ("how many people did Clinton beat", AnswerType.NUMBER, "Clinton beat 3 rivals.", "3", False),
+    ],
+)
+def test_a_span_misfits_when_it_repeats_the_question_or_lacks_the_asked_grain(question, kind, sentence, span, expected):
+    assert misfits(question, question_words(question), kind, sentence, _span(sentence, span)) is expected
+
+
+def test_no_span_is_no_misfit():
+    assert not misfits("who won", question_words("who won"), AnswerType.WHO, "Nobody won.", None)
+
+
+@pytest.mark.parametrize(
+    "question, text, answer",
+    [
+        (
+            "who did clinton beat in iowa",
+            "Hillary Clinton won the Iowa caucus comfortably on Monday. "
+            "She defeated Bernie Sanders in Iowa by nine points.",
+            "Bernie Sanders",
+        ),
+        (
+            "in what year did johnson quit as foreign secretary",
+            "Johnson, the former foreign secretary, was elected party leader on Tuesday. "
+            "He resigned from the cabinet in 2018.",
+            "2018",
+        ),
+        (
+            "at what time did the ferry sink",
+            "The ferry sank off the coast on Thursday, the coastguard said. "
+            "Its last signal came at 4:40 a.m. before it went down.",
+            "4:40 a.m.",
+        ),
+    ],
+)
+@pytest.mark.parametrize("penalty", [0.0, 0.7])
+def test_a_sentence_whose_only_span_misfits_counts_as_holding_none(question, text, answer, penalty):
+    """The sentence sharing the question's words holds only the question's own name or a date
+    of another grain: at equal meaning, it loses to the one holding the answer exactly when
+    the policy penalises a sentence without a fitting span."""
+    article = replace(SESSION, text=text, content_hash=text)
+    analyzer = LexicalIndex.build(range(1), [text])
+    features = read_question(question, (), analyzer)
+    ranked = SemanticEvidenceScorer(AnswerPolicy(untyped_penalty=penalty), _SameMeaning()).select(
+        features, analyzer, [hit(article)]
+    )
+    assert (ranked[0].span is not None and ranked[0].span.text == answer) == (penalty > 0)
