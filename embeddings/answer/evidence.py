@@ -41,6 +41,10 @@ _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+years?\b", re.I)
 _YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b")
 _ASKS_CLOCK = re.compile(r"\b(?:what|which)\s+(?:time|hour)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|o'clock|\bnoon\b|\bmidnight\b", re.I)
+# "how many pacers" is not answered by "two hours": a count of things is no duration, unless the
+# question asks for one ("how many days", "how long").
+_ASKS_COUNT = re.compile(r"\bhow (?:many|much)\b", re.I)
+_DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.I)
 _ASKED_NOUN = re.compile(r"\b(?:what|which)\s+(\w+)", re.I)  # "which party": the answer is a party
 # A run of capitalised words (a name), with its joining particles ("Bank of England").
 _NAME_RUN = re.compile(r"[A-Z][\w.'’-]*(?:\s+(?:(?:of|de|del|la|al|bin|van|von|the)\s+)?[A-Z][\w.'’-]*)*")
@@ -108,6 +112,9 @@ def misfits(question: str, words: frozenset[str], kind: AnswerType, sentence: st
             (_ASKS_YEAR.search(question) and not _YEAR.search(sentence))
             or (_ASKS_CLOCK.search(question) and not _CLOCK.search(sentence))
         )
+    if kind is AnswerType.NUMBER:
+        unit = _DURATION.search(span.text)
+        return bool(unit and _ASKS_COUNT.search(question) and not _DURATION.search(question))
     if kind in (AnswerType.WHO, AnswerType.WHERE):
         run = next((m for m in _NAME_RUN.finditer(sentence) if m.start() <= span.start < m.end()), None)
         names = set(_WORDS.findall((run.group() if run else span.text).lower()))

@@ -209,7 +209,11 @@ def _span(sentence: str, text: str) -> Span:
         ("at what time did the ferry sink", AnswerType.WHEN, "The ferry sank on Thursday.", "Thursday", True),
         ("at what time did the ferry sink", AnswerType.WHEN, "It sank at 4:40 a.m. on Thursday.", "Thursday", False),
         ("when did the ferry sink", AnswerType.WHEN, "The ferry sank on Thursday.", "Thursday", False),
-        # numbers and other questions are left to the span finder
+        # a count of things is no duration, unless a duration is asked for
+        ("how many runners paced him", AnswerType.NUMBER, "He ran it in under two hours.", "two hours", True),
+        ("how many runners paced him", AnswerType.NUMBER, "It featured 42 pacemakers.", "42", False),
+        ("how many days did the strike last", AnswerType.NUMBER, "It lasted three days.", "three days", False),
+        ("how long did the strike last", AnswerType.NUMBER, "It lasted three days.", "three days", False),
         ("how many people did Clinton beat", AnswerType.NUMBER, "Clinton beat 3 rivals.", "3", False),
     ],
 )
