@@ -1,19 +1,29 @@
 """Sentence choice on XQuAD and the natural questions, re-ranked offline: every question is
 retrieved and its candidate sentences scored once (lexical features, the stored sentence
 cosine, whether it is its article's first sentence, whether it holds a span of the asked-for
-kind), then each combination of ``--grid`` values of ``semantic_weight``, ``lead_weight`` (the
-news lead; measured, not in the engine), ``untyped_penalty`` and ``untyped_where_penalty``
-re-ranks them without searching again (``--save``/``--load`` keep the scored candidates).
+kind, its neighbours' cosines, its cosine to the question without its topic words and, with
+``--encode-top N``, the N best encoded alone), then each combination of ``--grid`` values of
+``KNOBS`` (the engine's ``semantic_weight``, ``untyped_penalty``, ``untyped_where_penalty``,
+and ``misfit_share`` 1 as in it; the rest measured, not in the engine) re-ranks them without
+searching again (``--save``/``--load`` keep the scored candidates). ``--index DIR`` asks the natural
+questions of ``--split`` over an existing index (the whole-corpus cache of ``newsbot
+eval-news``) instead of ``--natural-cache``'s mid-size one.
+
 Prints, per combination and set, how often the best sentence holds the answer (before any
-refusal); ``--dump PREFIX`` writes the confidence signals of the best sentence under
-``--choose`` for ``benchmarks.fit_confidence`` (``PREFIX-xquad.jsonl``,
-``PREFIX-natural-SPLIT.jsonl``). docs/EVALUATION.md, "Sentence choice by meaning and by the
-asked-for kind", has the runs.
+refusal), how often a sentence the writer would quote does (``SET+quote``: ``recency.choose``
+among the re-ranked candidates, as ``eval-news`` counts it) and how often the best sentence is
+from the question's own article (``SET+article``). ``--dump PREFIX`` writes the confidence
+signals of the best sentence under ``--choose`` for ``benchmarks.fit_confidence``
+(``PREFIX-xquad.jsonl``, ``PREFIX-natural-SPLIT.jsonl``). docs/EVALUATION.md, "Sentence choice
+by meaning and by the asked-for kind" and "Sentence choice, session 7", has the runs.
 
     .venv/bin/python -m benchmarks.evidence_lab --xquad ../shared/eval/xquad-v1-en.json --xquad-cache /tmp/ans/xq \\
         --natural-cache /tmp/ans/nat --others 20 --split dev --save /tmp/ans/dev.pkl \\
         --grid semantic_weight=0,0.5,3 untyped_penalty=0,0.7 untyped_where_penalty=0,0.3 \\
         --choose semantic_weight=3 untyped_penalty=0.7 untyped_where_penalty=0.3 --dump /tmp/ans/feat
+    .venv/bin/python -m benchmarks.evidence_lab --index /work/cache/natural-index/whole-KEY --split dev \\
+        --policy passages=10 --encode-top 12 --save /tmp/ans/whole-dev.pkl \\
+        --grid semantic_weight=3 untyped_penalty=0.7 untyped_where_penalty=0.3 misfit_share=0,1 passages=5,10
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ from pathlib import Path
 from benchmarks.answer_lab import parse_policy
 from benchmarks.natural_lab import build, load_questions, matches
 from embeddings.answer.answering import answer_components
-from embeddings.answer.evidence import Candidate, misfits, question_words, read_question
+from embeddings.answer.evidence import Candidate, _stored, misfits, question_words, read_question
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
 from embeddings.answer.recency import choose
@@ -54,12 +64,18 @@ KNOBS = (
     "retrieval_weight",  # x the passage's fused score over the first passage's
     "neighbour_weight",  # x the best cosine of the sentence before or after it (same article)
     "support_weight",  # x the share of the read passages that come from the sentence's article
+    "predicate_weight",  # x the cosine to the question without its topic words (predicate_text)
     "pronoun_weight",  # x the coverage of the sentence before one that opens with a pronoun ("He won ...")
     "misfit_share",  # share of that penalty off a sentence whose span misfits (evidence.misfits)
     "alone_top",  # the best N under the other knobs are re-ranked with ...
     "alone_weight",  # ... this weight x the cosine of the sentence encoded alone (--encode-top)
+    "coverage_scale",  # the lexical features' weights, as multiples of the scored policy's
+    "exact_scale",
+    "phrase_scale",
+    "typed_scale",
+    "rank_scale",
 )
-DEFAULTS = {"passages": 99.0}  # knobs whose "off" is not 0
+DEFAULTS = {"passages": 99.0, "misfit_share": 1.0} | dict.fromkeys(KNOBS[-5:], 1.0)  # not 0 by default (as the engine)
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,7 @@ class Scored:
     neighbour: list[float]  # the best cosine of its neighbouring sentences among the candidates
     article_id: str | None = None  # the question's own article (natural questions)
     alone: dict[int, float] = dataclasses.field(default_factory=dict)  # candidate → cosine encoded alone
+    predicate: list[float] = dataclasses.field(default_factory=list)  # cosine to the question minus its topic
 
 
 Ask = tuple[str, bool, Callable[[str], bool], str | None]  # question, present, holds the answer, own article
@@ -99,6 +116,7 @@ def score_all(
         scored = Scored(
             name, text, present, features.kind, hits, candidates, lead, holding, neighbours(candidates), own
         )
+        scored.predicate.extend(predicate_cosines(retriever, text, hits, candidates))
         if encode_top and candidates:
             knobs = {
                 **dict.fromkeys(KNOBS, 0.0),
@@ -112,6 +130,28 @@ def score_all(
             query = retriever.embed_query(features.standalone)
             scored.alone.update((i, float(v @ query)) for i, v in zip(top, vectors, strict=True))
         yield scored
+
+
+def predicate_text(question: str, analyzer, hits: list[Hit]) -> str:
+    """``question`` without the words most of the passages share (the topic, "Sharon"), so what
+    is left asks for the fact ("how old is ... now")."""
+    texts = [set(analyzer.terms(f"{h.chunk.heading} {h.chunk.text}")) for h in hits]
+    need = max(2, (len(hits) + 1) // 2)
+    kept = []
+    for word in re.findall(r"[\w’'-]+", question):
+        terms = analyzer.terms(word)
+        if not terms or sum(terms[0] in t for t in texts) < need:
+            kept.append(word)
+    return " ".join(kept) or question
+
+
+def predicate_cosines(retriever: Retriever, question: str, hits: list[Hit], candidates: list[Candidate]) -> list[float]:
+    """Per candidate, the cosine of its stored sentence vector to ``predicate_text``'s vector."""
+    if not candidates:
+        return []
+    query = retriever.embed_texts([predicate_text(question, retriever.snapshot.analyzer, hits)])[0]
+    stored = _stored(retriever.sentence_vectors(list(dict.fromkeys(h.chunk_id for h in hits))), hits)
+    return [float(stored[k] @ query) if (k := (c.hit.chunk_id, c.text)) in stored else 0.0 for c in candidates]
 
 
 def neighbours(candidates: list[Candidate]) -> list[float]:
@@ -172,11 +212,12 @@ def totals(scored: Scored, knobs: dict[str, float]) -> list[float | None]:
             out.append(None)
             continue
         out.append(
-            c.score
+            lexical(c, knobs)
             + knobs["semantic_weight"] * (c.cosine or 0.0)
             + knobs["lead_weight"] * scored.lead[i]
             + knobs["retrieval_weight"] * c.hit.score / top
             + knobs["neighbour_weight"] * scored.neighbour[i]
+            + knobs["predicate_weight"] * (getattr(scored, "predicate", None) or [0.0] * (i + 1))[i]
             + knobs["pronoun_weight"] * max(0.0, before[i] - c.coverage)
             + knobs["support_weight"] * articles.count(c.hit.article.id) / len(read)
             - (penalty if c.span is None else knobs["misfit_share"] * penalty if misfit[i] else 0.0)
@@ -196,6 +237,20 @@ def final(scored: Scored, knobs: dict[str, float]) -> list[float | None]:
         None if t is None else t + knobs["alone_weight"] * scored.alone.get(i, 0.0) if i in top else t - 1e3
         for i, t in enumerate(score)
     ]
+
+
+def lexical(c: Candidate, knobs: dict[str, float], policy: AnswerPolicy = AnswerPolicy()) -> float:
+    """The lexical score of ``c``; with a ``*_scale`` knob other than 1, its features re-weighted
+    (as multiples of ``policy``'s weights: scored with the default policy)."""
+    if all(knobs[k] == 1.0 for k in KNOBS[-5:]):
+        return c.score
+    return (
+        knobs["coverage_scale"] * c.coverage
+        + knobs["exact_scale"] * policy.exact_weight * c.exact
+        + knobs["phrase_scale"] * policy.phrase_weight * c.phrase
+        + knobs["typed_scale"] * c.typed
+        + knobs["rank_scale"] * policy.rank_weight / (c.rank + 1)
+    )
 
 
 def best(scored: Scored, knobs: dict[str, float]) -> int | None:
