@@ -41,7 +41,7 @@ from pathlib import Path
 from benchmarks.answer_lab import parse_policy
 from benchmarks.natural_lab import build, load_questions, matches
 from embeddings.answer.answering import answer_components
-from embeddings.answer.evidence import Candidate, _stored, misfits, question_words, read_question
+from embeddings.answer.evidence import Candidate, _stored, misfits, read_question
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
 from embeddings.answer.recency import choose
@@ -203,8 +203,7 @@ def totals(scored: Scored, knobs: dict[str, float]) -> list[float | None]:
     read = scored.hits[: int(knobs["passages"])]
     top = read[0].score if read and read[0].score > 0 else 1.0
     articles = [h.article.id for h in read]
-    words = question_words(scored.question)
-    misfit = [misfits(scored.question, words, scored.kind, c.text, c.span) for c in scored.candidates]
+    misfit = [misfits(scored.question, scored.kind, c.text, c.span) for c in scored.candidates]
     before = antecedents(scored.candidates) if knobs["pronoun_weight"] else [0.0] * len(scored.candidates)
     out: list[float | None] = []
     for i, c in enumerate(scored.candidates):

@@ -45,9 +45,6 @@ _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:a\.m\.|p\.m\.|am\b|pm\
 # question asks for one ("how many days", "how long").
 _ASKS_COUNT = re.compile(r"\bhow (?:many|much)\b", re.I)
 _DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.I)
-_ASKED_NOUN = re.compile(r"\b(?:what|which)\s+(\w+)", re.I)  # "which party": the answer is a party
-# A run of capitalised words (a name), with its joining particles ("Bank of England").
-_NAME_RUN = re.compile(r"[A-Z][\w.'’-]*(?:\s+(?:(?:of|de|del|la|al|bin|van|von|the)\s+)?[A-Z][\w.'’-]*)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +97,12 @@ def question_words(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORDS.findall(text.lower()) if w not in _QUESTION_WORDS and len(w) > 2)
 
 
-def misfits(question: str, words: frozenset[str], kind: AnswerType, sentence: str, span: Span | None) -> bool:
-    """Whether ``span``, the short answer found in ``sentence``, cannot be what ``question`` (its
-    evidence ``words``) asks for although it is of the asked-for kind: a name that is (part of)
-    a name the question itself gives ("Ying-jeou" of "Ma Ying-jeou" for "who did Ma beat"), or a
-    date without the grain asked for ("Tuesday" for "in what year"). False without a span."""
+def misfits(question: str, kind: AnswerType, sentence: str, span: Span | None) -> bool:
+    """Whether ``span``, the short answer found in ``sentence``, cannot be what ``question``
+    asks for although it is of the asked-for kind: a date without the grain asked for
+    ("Tuesday" for "in what year", "Thursday" for "at what time"), or a duration for a count
+    ("two hours" for "how many pacers"). False without a span. (Names that repeat the
+    question's own were tried too: they cost SQuAD more than they gave, docs/EVALUATION.md.)"""
     if span is None:
         return False
     if kind is AnswerType.WHEN:
@@ -115,11 +113,6 @@ def misfits(question: str, words: frozenset[str], kind: AnswerType, sentence: st
     if kind is AnswerType.NUMBER:
         unit = _DURATION.search(span.text)
         return bool(unit and _ASKS_COUNT.search(question) and not _DURATION.search(question))
-    if kind in (AnswerType.WHO, AnswerType.WHERE):
-        run = next((m for m in _NAME_RUN.finditer(sentence) if m.start() <= span.start < m.end()), None)
-        names = set(_WORDS.findall((run.group() if run else span.text).lower()))
-        asked = {m.group(1).lower() for m in _ASKED_NOUN.finditer(question)}
-        return bool((words - asked) & names)
     return False
 
 
@@ -271,10 +264,10 @@ class SemanticEvidenceScorer:
 
     @staticmethod
     def _unfit(question: QuestionFeatures, candidate: Candidate) -> bool:
-        # A span that only repeats the question's own name, or a date of another grain, fills
-        # the slot no better than no span (natural dev +2.7 points, docs/EVALUATION.md).
+        # A date of another grain, or a duration for a count, fills the slot no better than no
+        # span (docs/EVALUATION.md, "Sentence choice, session 7").
         span = candidate.span
-        return span is None or misfits(question.text, question.words, question.kind, candidate.text, span)
+        return span is None or misfits(question.text, question.kind, candidate.text, span)
 
     def _untyped_penalty(self, question: QuestionFeatures) -> float:
         # Meaning alone cannot tell "the heads of the delegations" from who heads the meeting:

@@ -15,7 +15,6 @@ from embeddings.answer.evidence import (
     QuestionFeatures,
     SemanticEvidenceScorer,
     misfits,
-    question_words,
     read_question,
     sentences,
 )
@@ -190,21 +189,9 @@ def _span(sentence: str, text: str) -> Span:
 @pytest.mark.parametrize(
     "question, kind, sentence, span, expected",
     [
-        # a name the question gives is no answer to it, whole or in part
-        ("who did Clinton beat in Iowa", AnswerType.WHO, "Hillary Clinton won Iowa.", "Hillary", True),
-        ("who did Clinton beat in Iowa", AnswerType.WHO, "She defeated Bernie Sanders.", "Bernie Sanders", False),
-        ("who was Johnson up against", AnswerType.WHO, "Boris Johnson won the vote.", "Boris Johnson", True),
-        # ... but the noun the question asks for may be in the answer's name
-        (
-            "which party did Lee run for",
-            AnswerType.WHO,
-            "Lee of the Grand National Party won.",
-            "Grand National",
-            False,
-        ),
-        ("where was the Berlin marathon run", AnswerType.WHERE, "It was run in Berlin Tiergarten.", "Berlin", True),
         # a date must have the grain asked for
         ("in what year did she quit", AnswerType.WHEN, "She quit on Tuesday.", "Tuesday", True),
+        ("in what year did she quit", AnswerType.WHEN, "She quit on Tuesday, 4 May 2018.", "Tuesday", False),
         ("which years did he run London", AnswerType.WHEN, "He ran it from 2008 to 2016.", "2008 to 2016", False),
         ("at what time did the ferry sink", AnswerType.WHEN, "The ferry sank on Thursday.", "Thursday", True),
         ("at what time did the ferry sink", AnswerType.WHEN, "It sank at 4:40 a.m. on Thursday.", "Thursday", False),
@@ -214,26 +201,21 @@ def _span(sentence: str, text: str) -> Span:
         ("how many runners paced him", AnswerType.NUMBER, "It featured 42 pacemakers.", "42", False),
         ("how many days did the strike last", AnswerType.NUMBER, "It lasted three days.", "three days", False),
         ("how long did the strike last", AnswerType.NUMBER, "It lasted three days.", "three days", False),
-        ("how many people did Clinton beat", AnswerType.NUMBER, "Clinton beat 3 rivals.", "3", False),
+        # names are left to the span finder (a name repeating the question's cost SQuAD more than it gave)
+        ("who did Clinton beat in Iowa", AnswerType.WHO, "Hillary Clinton won Iowa.", "Hillary", False),
     ],
 )
-def test_a_span_misfits_when_it_repeats_the_question_or_lacks_the_asked_grain(question, kind, sentence, span, expected):
-    assert misfits(question, question_words(question), kind, sentence, _span(sentence, span)) is expected
+def test_a_span_misfits_when_it_lacks_the_asked_for_grain(question, kind, sentence, span, expected):
+    assert misfits(question, kind, sentence, _span(sentence, span)) is expected
 
 
 def test_no_span_is_no_misfit():
-    assert not misfits("who won", question_words("who won"), AnswerType.WHO, "Nobody won.", None)
+    assert not misfits("in what year did she quit", AnswerType.WHEN, "She quit.", None)
 
 
 @pytest.mark.parametrize(
     "question, text, answer",
     [
-        (
-            "who did clinton beat in iowa",
-            "Hillary Clinton won the Iowa caucus comfortably on Monday. "
-            "She defeated Bernie Sanders in Iowa by nine points.",
-            "Bernie Sanders",
-        ),
         (
             "in what year did johnson quit as foreign secretary",
             "Johnson, the former foreign secretary, was elected party leader on Tuesday. "
@@ -246,13 +228,18 @@ def test_no_span_is_no_misfit():
             "Its last signal came at 4:40 a.m. before it went down.",
             "4:40 a.m.",
         ),
+        (
+            "how many pacers ran with kipchoge in the marathon",
+            "Kipchoge ran the marathon in under two hours on Saturday. It featured 42 pacemakers.",
+            "42",
+        ),
     ],
 )
 @pytest.mark.parametrize("penalty", [0.0, 0.7])
 def test_a_sentence_whose_only_span_misfits_counts_as_holding_none(question, text, answer, penalty):
-    """The sentence sharing the question's words holds only the question's own name or a date
-    of another grain: at equal meaning, it loses to the one holding the answer exactly when
-    the policy penalises a sentence without a fitting span."""
+    """The sentence sharing the question's words holds only a date of another grain or a
+    duration for a count: at equal meaning, it loses to the one holding the answer exactly
+    when the policy penalises a sentence without a fitting span."""
     article = replace(SESSION, text=text, content_hash=text)
     analyzer = LexicalIndex.build(range(1), [text])
     features = read_question(question, (), analyzer)
