@@ -77,7 +77,7 @@ def read_question(
         for t in analyzer.terms(standalone)
         if t not in _QUESTION_WORDS
     }
-    words = question_words(standalone)
+    words = frozenset(w for w in _WORDS.findall(standalone.lower()) if w not in _QUESTION_WORDS and len(w) > 2)
     terms = [t for t in analyzer.terms(question) if t not in _QUESTION_WORDS]
     return QuestionFeatures(
         question,
@@ -89,12 +89,6 @@ def read_question(
         frozenset(t for t in focus if analyzer.knows(t)),
         frozenset(pairwise(terms)),
     )
-
-
-def question_words(text: str) -> frozenset[str]:
-    """The word forms of ``text`` that may be evidence: lower-cased, question words and words of
-    one or two letters left out."""
-    return frozenset(w for w in _WORDS.findall(text.lower()) if w not in _QUESTION_WORDS and len(w) > 2)
 
 
 def misfits(question: str, kind: AnswerType, sentence: str, span: Span | None) -> bool:
