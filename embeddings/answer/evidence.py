@@ -35,6 +35,16 @@ _QUESTION_WORDS = (WH_WORDS | QUANTITY_WORDS | COPULAS | DO_FORMS | HAVE_FORMS |
     "mani",
     "doe",
 }
+# A when-question may ask for a grain the sentence's date must have: "which year" is not answered
+# by "on Tuesday", "at what time" not by "Thursday".
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+years?\b", re.I)
+_YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b")
+_ASKS_CLOCK = re.compile(r"\b(?:what|which)\s+(?:time|hour)\b", re.I)
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|o'clock|\bnoon\b|\bmidnight\b", re.I)
+# "how many pacers" is not answered by "two hours": a count of things is no duration, unless the
+# question asks for one ("how many days", "how long").
+_ASKS_COUNT = re.compile(r"\bhow (?:many|much)\b", re.I)
+_DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +89,25 @@ def read_question(
         frozenset(t for t in focus if analyzer.knows(t)),
         frozenset(pairwise(terms)),
     )
+
+
+def misfits(question: str, kind: AnswerType, sentence: str, span: Span | None) -> bool:
+    """Whether ``span``, the short answer found in ``sentence``, cannot be what ``question``
+    asks for although it is of the asked-for kind: a date without the grain asked for
+    ("Tuesday" for "in what year", "Thursday" for "at what time"), or a duration for a count
+    ("two hours" for "how many pacers"). False without a span. (Names that repeat the
+    question's own were tried too: they cost SQuAD more than they gave, docs/EVALUATION.md.)"""
+    if span is None:
+        return False
+    if kind is AnswerType.WHEN:
+        return bool(
+            (_ASKS_YEAR.search(question) and not _YEAR.search(sentence))
+            or (_ASKS_CLOCK.search(question) and not _CLOCK.search(sentence))
+        )
+    if kind is AnswerType.NUMBER:
+        unit = _DURATION.search(span.text)
+        return bool(unit and _ASKS_COUNT.search(question) and not _DURATION.search(question))
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +213,8 @@ class SemanticEvidenceScorer:
     """The lexical score plus a weight x the cosine between the question and the sentence
     (MiniLM, a sentence-embedding model), so a paraphrase that shares few words still wins on
     meaning, minus ``policy.untyped_penalty`` for a sentence holding no span of the kind a
-    when/who/number question asks for (``policy.untyped_where_penalty`` for where). Sentence
+    when/who/number question asks for, or only one that ``misfits`` the question
+    (``policy.untyped_where_penalty`` for where). Sentence
     vectors stored with the index (made at index time) are used for every candidate, weighed
     ``policy.semantic_weight``; without them only the ``policy.semantic_candidates`` best by
     the lexical score (and a few holding a span of the asked-for kind) are encoded at question
@@ -218,13 +248,20 @@ class SemanticEvidenceScorer:
             cosines.update((id(c), (float(v @ query), self.policy.encoded_weight)) for c, v in zip(missing, vectors))
         missing_slot = self._untyped_penalty(question)
         scored = [
-            replace(c, cosine=x[0], score=c.score + x[1] * x[0] - (missing_slot if c.span is None else 0.0))
+            replace(c, cosine=x[0], score=c.score + x[1] * x[0] - (missing_slot if self._unfit(question, c) else 0.0))
             if (x := cosines.get(id(c))) is not None
             else c
             for c in ranked
         ]
         measured = [c for c in scored if c.cosine is not None]
         return sorted(measured, key=lambda c: c.score, reverse=True) + [c for c in scored if c.cosine is None]
+
+    @staticmethod
+    def _unfit(question: QuestionFeatures, candidate: Candidate) -> bool:
+        # A date of another grain, or a duration for a count, fills the slot no better than no
+        # span (docs/EVALUATION.md, "Sentence choice, session 7").
+        span = candidate.span
+        return span is None or misfits(question.text, question.kind, candidate.text, span)
 
     def _untyped_penalty(self, question: QuestionFeatures) -> float:
         # Meaning alone cannot tell "the heads of the delegations" from who heads the meeting:

@@ -4,6 +4,8 @@ retriever, no encoder)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from embeddings.answer.evidence import (
@@ -12,11 +14,13 @@ from embeddings.answer.evidence import (
     LexicalEvidenceScorer,
     QuestionFeatures,
     SemanticEvidenceScorer,
+    misfits,
     read_question,
     sentences,
 )
 from embeddings.answer.policy import AnswerPolicy
 from embeddings.answer.questions import AnswerType
+from embeddings.answer.spans import Span
 from embeddings.index.backend import TermAnalyzer
 from embeddings.index.lexical import LexicalIndex
 from embeddings.ingest.corpus import read_corpus
@@ -175,3 +179,71 @@ def test_a_who_question_prefers_a_sentence_holding_a_name(penalty, best):
     ranked = SemanticEvidenceScorer(policy, _SameMeaning()).select(features, analyzer, [hit(SESSION)])
     assert best in ranked[0].text
     assert (ranked[0].span is not None) == (penalty > 0)
+
+
+def _span(sentence: str, text: str) -> Span:
+    start = sentence.index(text)
+    return Span(start, start + len(text), text)
+
+
+@pytest.mark.parametrize(
+    "question, kind, sentence, span, expected",
+    [
+        # a date must have the grain asked for
+        ("in what year did she quit", AnswerType.WHEN, "She quit on Tuesday.", "Tuesday", True),
+        ("in what year did she quit", AnswerType.WHEN, "She quit on Tuesday, 4 May 2018.", "Tuesday", False),
+        ("which years did he run London", AnswerType.WHEN, "He ran it from 2008 to 2016.", "2008 to 2016", False),
+        ("at what time did the ferry sink", AnswerType.WHEN, "The ferry sank on Thursday.", "Thursday", True),
+        ("at what time did the ferry sink", AnswerType.WHEN, "It sank at 4:40 a.m. on Thursday.", "Thursday", False),
+        ("when did the ferry sink", AnswerType.WHEN, "The ferry sank on Thursday.", "Thursday", False),
+        # a count of things is no duration, unless a duration is asked for
+        ("how many runners paced him", AnswerType.NUMBER, "He ran it in under two hours.", "two hours", True),
+        ("how many runners paced him", AnswerType.NUMBER, "It featured 42 pacemakers.", "42", False),
+        ("how many days did the strike last", AnswerType.NUMBER, "It lasted three days.", "three days", False),
+        ("how long did the strike last", AnswerType.NUMBER, "It lasted three days.", "three days", False),
+        # names are left to the span finder (a name repeating the question's cost SQuAD more than it gave)
+        ("who did Clinton beat in Iowa", AnswerType.WHO, "Hillary Clinton won Iowa.", "Hillary", False),
+    ],
+)
+def test_a_span_misfits_when_it_lacks_the_asked_for_grain(question, kind, sentence, span, expected):
+    assert misfits(question, kind, sentence, _span(sentence, span)) is expected
+
+
+def test_no_span_is_no_misfit():
+    assert not misfits("in what year did she quit", AnswerType.WHEN, "She quit.", None)
+
+
+@pytest.mark.parametrize(
+    "question, text, answer",
+    [
+        (
+            "in what year did johnson quit as foreign secretary",
+            "Johnson, the former foreign secretary, was elected party leader on Tuesday. "
+            "He resigned from the cabinet in 2018.",
+            "2018",
+        ),
+        (
+            "at what time did the ferry sink",
+            "The ferry sank off the coast on Thursday, the coastguard said. "
+            "Its last signal came at 4:40 a.m. before it went down.",
+            "4:40 a.m.",
+        ),
+        (
+            "how many pacers ran with kipchoge in the marathon",
+            "Kipchoge ran the marathon in under two hours on Saturday. It featured 42 pacemakers.",
+            "42",
+        ),
+    ],
+)
+@pytest.mark.parametrize("penalty", [0.0, 0.7])
+def test_a_sentence_whose_only_span_misfits_counts_as_holding_none(question, text, answer, penalty):
+    """The sentence sharing the question's words holds only a date of another grain or a
+    duration for a count: at equal meaning, it loses to the one holding the answer exactly
+    when the policy penalises a sentence without a fitting span."""
+    article = replace(SESSION, text=text, content_hash=text)
+    analyzer = LexicalIndex.build(range(1), [text])
+    features = read_question(question, (), analyzer)
+    ranked = SemanticEvidenceScorer(AnswerPolicy(untyped_penalty=penalty), _SameMeaning()).select(
+        features, analyzer, [hit(article)]
+    )
+    assert (ranked[0].span is not None and ranked[0].span.text == answer) == (penalty > 0)
