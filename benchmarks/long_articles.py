@@ -20,7 +20,8 @@ the answer (SQuAD normalisation; the natural questions' regexes). ``--article-we
 article-level signal: a chunk's fused score becomes (1 - w) x its own + w x the best other
 chunk of its article among the candidates. Indexes and question vectors are cached in
 ``--cache``; prints one line per set, split, chunking and weight, and appends them as JSON to
-``--cache``/results.jsonl.
+``--cache``/results.jsonl. ``--cost`` instead times chunking and embedding the set's articles
+for each ``TOKENS/OVERLAP`` chunking, interleaved over two rounds (nothing is cached).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from embeddings.index.generations import expected_manifest
 from embeddings.index.indexer import update_index
 from embeddings.index.local import LocalBackend
 from embeddings.index.sentence_vectors import embed_chunks
-from embeddings.ingest.chunking import ChunkingConfig
+from embeddings.ingest.chunking import ChunkingConfig, chunk_article
 from embeddings.models import Article, Chunk, Corpus, Hit, Sentence
 from embeddings.natural.corpora import read_corpus_file
 from embeddings.natural.questions import load_questions, split_of
@@ -219,6 +220,20 @@ def score(retriever: Retriever, probes: Sequence[Probe], article_weight: float) 
     return {"questions": len(probes), **{k: round(v, 4) for k, v in out.items()}}
 
 
+def cost(bench: Bench, chunkings: Sequence[str], encoder: Encoder, rounds: int = 2) -> None:
+    """Chunking and embedding (pooled sentence vectors, as an index build) of ``bench``'s
+    articles, each ``TOKENS/OVERLAP`` chunking in turn, interleaved over ``rounds``."""
+    configs = [ChunkingConfig(*(int(x) for x in c.split("/"))) for c in chunkings if not c.startswith("naive")]
+    for r in range(rounds):
+        for config in configs if r % 2 == 0 else configs[::-1]:
+            started = time.perf_counter()
+            chunks = [c for a in bench.articles for c in chunk_article(a, encoder, config)]
+            embed_chunks(encoder, chunks, "pooled")
+            seconds = time.perf_counter() - started
+            row = {"set": bench.name, "round": r, "chunk_tokens": config.chunk_tokens, "chunks": len(chunks)}
+            print(json.dumps({**row, "seconds": round(seconds, 1), "s_per_1k": round(1000 * seconds / len(chunks), 1)}))
+
+
 def benches(names: Sequence[str], args: argparse.Namespace) -> list[Bench]:
     made = {"squad": lambda: squad_bench(args.squad_every), "xquad": xquad_bench}
     return [made[n]() if n in made else natural_bench(args.questions, args.min_chars, args.others) for n in names]
@@ -234,9 +249,14 @@ def main() -> None:
     parser.add_argument("--min-chars", type=int, default=3000)
     parser.add_argument("--others", type=int, default=200)
     parser.add_argument("--squad-every", type=int, default=1, help="ask every Nth SQuAD question only")
+    parser.add_argument("--cost", action="store_true", help="time chunking and embedding instead, interleaved")
     args = parser.parse_args()
     encoder = load_encoder(EngineSettings(_env_file=None))
     args.cache.mkdir(parents=True, exist_ok=True)
+    if args.cost:
+        for bench in benches(args.sets, args):
+            cost(bench, args.chunkings, encoder)
+        return
     queries = QueryVectors(encoder, args.cache / "questions.npz")
     with (args.cache / "results.jsonl").open("a") as results:
         for bench in benches(args.sets, args):
@@ -255,6 +275,7 @@ def run(bench: Bench, chunking: str, encoder: Encoder, queries: QueryVectors, ar
             row = {"set": bench.name, "split": split, "chunking": chunking, "article_weight": weight, **scores, **size}
             print(json.dumps(row), flush=True)
             out.write(json.dumps(row) + "\n")
+            out.flush()  # a stopped run keeps its finished rows
 
 
 if __name__ == "__main__":
