@@ -37,6 +37,8 @@ class EngineSettings(BaseSettings):
     encoder_backend: EncoderBackend = Field("auto", description="How the model runs on the CPU.")
     encoder_threads: int = Field(0, ge=0, le=256, description="Encoder threads; 0 = one per core.")
     model_cache_dir: Path | None = Field(None, description="Exported models; default: the user's cache folder.")
+    # 256 (the model's whole window) retrieves long articles better but changes an answer of the
+    # seed article; docs/EVALUATION.md, "Long articles and chunk size".
     chunk_tokens: int = Field(160, ge=32, le=512, description="Chunk window in word pieces.")
     chunk_overlap_sentences: int = Field(1, ge=1, le=5)
     max_file_mb: float = Field(32.0, gt=0, description="Larger files are skipped.")

@@ -56,6 +56,37 @@ def test_a_huge_headline_is_shortened_for_embedding(encoder):
     assert chunks[0].heading.startswith("very long")
 
 
+def long_news_article() -> Article:
+    """A made-up long article: 80 distinct sentences of news prose in paragraphs of four."""
+    towns = ["Harbin", "Quetta", "Lagos", "Tromsø", "Cusco", "Hobart", "Tartu", "Mombasa"]
+    sentences = [
+        f"On day {i} the council of {towns[i % 8]} reviewed report {i * 7} on the harbour budget, "
+        f"which officials said would cost {i + 3} million dollars over {i % 5 + 2} years."
+        for i in range(80)
+    ]
+    paragraphs = [" ".join(sentences[i : i + 4]) for i in range(0, 80, 4)]
+    return article("\n\n".join(paragraphs), title="Councils review harbour budgets across eight cities")
+
+
+def test_a_chunk_size_of_the_whole_window_fills_it_on_a_long_article(encoder):
+    art = long_news_article()
+    chunks = chunk_article(art, encoder, ChunkingConfig(chunk_tokens=encoder.max_tokens))
+    assert len(chunks) > 3
+    for before, after in pairwise(chunks):
+        following = next(s for s in after.sentences if s not in before.sentences)
+        # The sentence that starts the next chunk's new text did not fit: the window was full.
+        grown = f"{before.heading}\n{art.text[before.start : following.end]}"
+        assert encoder.count_tokens([grown])[0] + SPECIAL_TOKENS > encoder.max_tokens
+        assert before.tokens <= encoder.max_tokens
+
+
+def test_engine_settings_cut_articles_as_the_default_chunking_config():
+    from embeddings.settings import EngineSettings
+
+    settings = EngineSettings(_env_file=None)
+    assert ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_sentences) == ChunkingConfig()
+
+
 def test_an_empty_body_gives_no_chunks(encoder):
     assert chunk_article(article("   \n\n  "), encoder, ChunkingConfig()) == []
 
