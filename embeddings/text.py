@@ -14,7 +14,7 @@ MAX_QUESTION_CHARS = 2_000
 #     terms (bm25s's own stop words are only 33 and keep these);
 #   * questions._WH_AND_FILLER: everything stripped from a question to leave its topic words,
 #     so function words and "held", "take place" too;
-#   * spans._NOT_NAMES: capitalised words that open a sentence but start no name ("During",
+#   * span_patterns._NOT_NAMES: capitalised words that open a sentence but start no name ("During",
 #     "However", "Today").
 # The auxiliaries come in groups because the sets take different ones (see each set).
 

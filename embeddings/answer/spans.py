@@ -17,146 +17,32 @@ import Stemmer
 
 from embeddings.answer import span_rank
 from embeddings.answer.questions import AnswerType
-from embeddings.text import FUNCTION_WORDS, WH_WORDS
+from embeddings.answer.span_patterns import (
+    CALENDAR,
+    EDGE_WORDS,
+    FACILITY,
+    LOSS_TERMS,
+    NAME_SPAN,
+    NATIONALITIES,
+    NOT_NAME_STARTS,
+    NUMBER_SPAN,
+    OF_LIST,
+    PERSON_TITLES,
+    PLACE_BEFORE,
+    PLACE_PREPOSITIONS,
+    POSSESSIVE,
+    SCORE_AFTER,
+    SPEAKER_AFTER,
+    SPEAKER_BEFORE,
+    SPEECH_TERMS,
+    TEMPORAL_SPAN,
+    TITLE_RUN,
+    TITLES,
+    WEAK_PLACE_BEFORE,
+    WIN_TERMS,
+)
 
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
-)
-_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
-_RANGE = r"(?:\s?[-–—]\s?|\s(?:to|and)\s)"
-_YEAR = r"(?:1\d{3}|20\d{2})"
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_RELATIVE = (
-    r"(?:today|yesterday|tomorrow|tonight|(?:next|last|this|coming|previous)\s+"
-    r"(?:week|month|year|decade|weekend|spring|summer|autumn|fall|winter|" + _WEEKDAY + "))"
-)
-TEMPORAL_SPAN = re.compile(
-    r"\b[0-2]\d[0-5]\d\s?(?:UTC|GMT)\b|"  # "1137 UTC": a time, not a year
-    rf"\b{_MONTH}\s{_DAY}(?:{_RANGE}{_DAY})?(?:,?\s{_YEAR})?\b"  # May 21-22, 2018
-    rf"|\b{_DAY}(?:{_RANGE}{_DAY})?\s{_MONTH}(?:,?\s{_YEAR})?\b"  # 21-22 May 2018
-    rf"|\b{_MONTH}(?:,?\s{_YEAR})\b"  # May 2018
-    rf"|\b(?:early|mid|late)[-\s]{_YEAR}s?\b|\b{_YEAR}s?(?:{_RANGE}{_YEAR})?\b"  # 1990s, 2001-2003
-    rf"|\b{_RELATIVE}\b|\b{_WEEKDAY}(?:\s(?:morning|afternoon|evening|night))?\b"
-    r"|\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b(?:the\s)?\d{1,2}(?:st|nd|rd|th)\scentury\b"
-    r"|\b[0-2]?\d:[0-5]\d(?:\s?(?:UTC|GMT|local time))?(?!\d)|\b[0-2]\d[0-5]\d\s?(?:UTC|GMT)\b"  # 18:16, 1137 UTC
-    rf"|\b(?:in|by)\s{_MONTH}\b(?![\s,]+\d)"  # "in April" (the edge word is trimmed off the answer)
-    r"|\b(?:the\s)?(?:first|second|third|fourth|last)\s(?:half|quarter)\sof\s" + _YEAR + r"\b",
-    re.IGNORECASE,
-)
-_NUMBER_WORD = (
-    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-    r"hundred|thousand|dozen|a dozen|several hundred)"
-)
-_ORDINAL_WORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)"
-_MAGNITUDE = r"(?:\s(?:hundred|thousand|million|billion|trillion))"
-_UNIT = (
-    r"(?:[\s-]?(?:%|percent|per cent|euros?|dollars?|pounds?|yuan|rupees?|kilometres?|kilometers?|km|miles?|"
-    r"metres?|meters?|inches|inch|feet|foot|hectares?|tonnes?|tons?|years?|months?|weeks?|days?|hours?|minutes?|"
-    r"seconds?|people|"
-    r"points?|seats?|votes?))"
-)
-_DURATION = r"\d+\s(?:hours?|hrs?)(?:,?\s\d+\s(?:minutes?|mins?))?(?:,?\s(?:and\s)?[\d.]+\s(?:seconds?|secs?))?"
-NUMBER_SPAN = re.compile(
-    rf"\b{_DURATION}\b|\b\d+(?:st|nd|rd|th)\b|\b{_ORDINAL_WORD}\b"
-    rf"|(?:(?:US|CA|A|NZ)?[$€£¥])?\b\d(?:,?\d)*(?:\.\d+)?{_MAGNITUDE}?{_UNIT}?(?!\w)"
-    rf"|\b{_NUMBER_WORD}(?:[-\s]{_NUMBER_WORD})*{_MAGNITUDE}?{_UNIT}?\b",
-    re.IGNORECASE,
-)
-# Proper-noun phrases: capitalised words, allowing "of", "de", "al-" and initials inside.
-NAME_SPAN = re.compile(
-    r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del|da|van|von|bin|al|la|le|the|and|for)\s+)?(?:(?:al|el|ad|as|ash|ar|ul)-)?[A-Z][\w’'.-]*)*"
-)
-# Capitalised words that open a sentence but start no name ("During the talks, ...", "However,
-# Zhao ..."): function words and question words (which start no name), plus connectives, first
-# and second persons, quantities and relative days. Not "whom"/"whose", as it always was.
-_NOT_NAMES = (
-    FUNCTION_WORDS
-    | (WH_WORDS - {"whom", "whose"})
-    | frozenset(
-        "we i you our during according after before but if while as all some many most one two three here "
-        "however meanwhile earlier later today yesterday tomorrow despite although though because unless whether "
-        "instead also million billion thousand trillion".split()
-    )
-)
-# Nationalities: a title's part ("Chinese State Councilor"), never a "who" answer on their own
-# ("the Australian leader"). The commonest of the corpus; the entity model knows them all.
-_NATIONALITIES = frozenset(
-    "chinese american british indian russian french german australian canadian israeli palestinian iraqi "
-    "iranian pakistani afghan japanese korean italian spanish mexican brazilian african european turkish "
-    "egyptian syrian saudi nigerian kenyan dutch polish ukrainian irish scottish thai filipino "
-    "indonesian vietnamese greek swedish norwegian danish".split()
-)
-# Job titles and honorifics in front of a name are not the name ("State Councilor Zhao Kezhi").
-_TITLES = _NATIONALITIES | frozenset(
-    "mr mr. mrs mrs. ms ms. dr dr. prof prof. sir dame president vice prime minister state councilor "
-    "councillor secretary general deputy adviser advisor spokesperson spokesman spokeswoman governor mayor "
-    "chairman chairwoman chair chief executive director senator representative judge justice king queen "
-    "prince princess pope foreign defence defense finance interior national security public chinese "
-    "american british indian russian french german coach captain commissioner ambassador envoy "
-    "lieutenant colonel major sergeant officer premier chancellor president-elect senior former federal founder".split()
-)
-# Titles only a person bears: a name after one is the person's ("Aviation Prince Sultan" → "Sultan").
-_PERSON_TITLES = frozenset(
-    "mr mr. mrs mrs. ms ms. dr dr. prof prof. sir dame president minister secretary prince princess king queen "
-    "governor mayor senator chairman chairwoman spokesperson spokesman spokeswoman director adviser advisor "
-    "judge justice chancellor premier pope ambassador envoy commissioner coach captain lieutenant colonel "
-    "sergeant".split()
-)
-# Words a name or a date never starts or ends with ("of India Rajinder Khanna", "the fourth
-# quarter of"): prepositions, articles and conjunctions.
-_EDGE_WORDS = frozenset(
-    "of in at on for to from by with the a an and or but as into onto over under near about after before "
-    "than de".split()
-)
-_NOT_NAME_STARTS = _NOT_NAMES | _EDGE_WORDS
-# A name followed by its share of a vote or a contest: "Smith polled 58%", "Jones's 42%".
-_SCORE_AFTER = re.compile(
-    r"(?:'s|’s)?,?\s+(?:(?:who\s+)?(?:polled|received|got|won|took|had|with|on|gained|garnered)\s+)?"
-    r"(\d+(?:\.\d+)?)\s?(?:%|percent|per cent)"
-)
-_LOSS_TERMS = frozenset("lost lose loser beat beaten defeat defeated runner second trail".split())
-_WIN_TERMS = frozenset("won win winner victori victor".split())
-# A name that is what a list is "of" ("representatives of Kazakhstan, Kyrgyzstan and Russia"):
-# it qualifies someone, it is not who.
-_OF_LIST = re.compile(r"\bof\s+(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*(?:,\s*|\s+and\s+))*$")
-# The speaker of a report ("..., Lu said.", "said spokesperson Lu Kang", "according to Lu"): the
-# source of the sentence, not who did what it reports, unless the question asks who said it.
-_SPEECH = r"(?:said|says|told|added|announced|stated|noted|explained|wrote|warned|claimed|confirmed)"
-_SPEAKER_AFTER = re.compile(
-    rf"\s*(?:\([^)]*\)\s*)?{_SPEECH}\b(?!\s+(?:that\s+)?(?:it|he|she|they|we|its|his|her|their)\b)"
-)  # "Honda said it would build ...": the speaker speaks of itself, it is who
-_SPEAKER_BEFORE = re.compile(rf"\b(?:{_SPEECH}|[Aa]ccording to)\s+(?:[A-Z][\w’'.-]*\s+){{0,5}}$")  # titles only
-_SPEECH_TERMS = frozenset(
-    "said say says told tell ad announc state note explain wrote write warn claim confirm accord spokesperson "
-    "spokesman spokeswoman quot report speak spoke comment".split()
-)
 _COUNTED = (AnswerType.WHEN, AnswerType.NUMBER)  # spans trimmed of the question's words
-_POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)$")
-_PLACE_PREPOSITIONS = re.compile(r"\b(?:in|at|near|outside|inside|across)\s+$", re.I)
-# Where a place is named: after "in", "at", "near" (and "the", "nearby"), after "the city of",
-# "the province of", after "country, " ("the next highest country, Spain"); or a name ending in
-# a facility ("Chaim Sheba Medical Center", "Ataturk Airport").
-_PLACE_BEFORE = re.compile(
-    r"(?:\b(?:in|at|near|outside|inside|across|nearby)\s+(?:(?:the|his|her|its|their)\s+)?(?:nearby\s+)?"
-    r"|\b(?:city|town|village|municipality|province|state|region|district|county|island|country|capital)"
-    r"(?:\s+of|,)\s+)$",
-    re.I,
-)
-_FACILITY = re.compile(
-    r"\b(?:Airport|Cent(?:er|re)|Hospital|Clinic|Stadium|Arena|Province|City|County|Islands?|Street|Square|Park|"
-    r"Prison|Base|Station|Hotel|Palace|Bridge|Valley|Desert)$"
-)
-_WEAK_PLACE_BEFORE = re.compile(r"\b(?:to|from|into|except|including|of)\s+(?:the\s+)?$", re.I)
-# A month or a weekday; an abbreviation only with its period ("Jan Egeland" is a name).
-_CALENDAR = re.compile(
-    rf"^(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    rf"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.|{_WEEKDAY})$",
-    re.I,
-)
-# The capitalised words right before a name, with "of", "and", "for", "the" between them: its title.
-_TITLE_RUN = re.compile(r"(?:[A-Z][\w’'.-]*\s+(?:(?:of|and|for|the)\s+)*)+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +75,7 @@ def pick_span(sentence: str, candidates: list[Span], question_terms: set[str], k
         candidates = [c for c in candidates if not _in_a_code(sentence, c)]
     cast = {c.start for c in candidates if kind is AnswerType.WHO and _plays_the_role(sentence, c, question_terms)}
     if kind is AnswerType.WHO:
-        if not question_terms & _SPEECH_TERMS:  # a speaker introduced by the asked role is who
+        if not question_terms & SPEECH_TERMS:  # a speaker introduced by the asked role is who
             candidates = [c for c in candidates if not _is_speaker(sentence, c) or c.start in cast]
         own = [c for c in candidates if c.start in cast] or _tied_to_the_question(sentence, candidates, question_terms)
         candidates = _contest(sentence, own, question_terms)
@@ -227,14 +113,14 @@ def _in_a_code(sentence: str, span: Span) -> bool:
 
 def _is_speaker(sentence: str, span: Span) -> bool:
     """Whether ``span`` names who said the sentence ("Lu said", "said Lu", "according to Lu")."""
-    return bool(_SPEAKER_AFTER.match(sentence, span.end) or _SPEAKER_BEFORE.search(_before(sentence, span.start)))
+    return bool(SPEAKER_AFTER.match(sentence, span.end) or SPEAKER_BEFORE.search(_before(sentence, span.start)))
 
 
 def _contest(sentence: str, candidates: list[Span], question_terms: set[str]) -> list[Span]:
     """Of names each given a share ("Y polled 58% to Z's 42%"), the lower for "who lost", the
     higher for "who won"; the candidates unchanged otherwise."""
-    lost, won = bool(question_terms & _LOSS_TERMS), bool(question_terms & _WIN_TERMS)
-    scored = [(float(m.group(1)), c) for c in candidates if (m := _SCORE_AFTER.match(sentence, c.end))]
+    lost, won = bool(question_terms & LOSS_TERMS), bool(question_terms & WIN_TERMS)
+    scored = [(float(m.group(1)), c) for c in candidates if (m := SCORE_AFTER.match(sentence, c.end))]
     if len(scored) < 2 or lost == won:
         return candidates
     return [(min if lost else max)(scored, key=lambda p: p[0])[1]]
@@ -252,20 +138,18 @@ def _tied_to_the_question(sentence: str, candidates: list[Span], question_terms:
     said = {_stem(w.lower()) for w in re.findall(r"\w+", sentence)}
     if question_terms <= said or sum(1 for n in name_spans(sentence, AnswerType.WHO) if _ties(sentence, n)) < 2:
         return candidates  # the question names nothing the sentence lacks, or it lists no people of several
-    return [c for c in candidates if not ties[c.start] and not _OF_LIST.search(_before(sentence, c.start))]
+    return [c for c in candidates if not ties[c.start] and not OF_LIST.search(_before(sentence, c.start))]
 
 
 def _ties(sentence: str, span: Span) -> set[str]:
     """The places and nationalities the name's own title carries, stemmed: "India" in "Adviser
     of India Rajinder Khanna", "Chinese" in "Chinese State Councilor ... Zhao Kezhi"."""
     clause = re.split(r"[,;:()]", _before(sentence, span.start))[-1]
-    title = _TITLE_RUN.search(clause)
-    if not title or _POSSESSIVE.search(title.group().rstrip()):
+    title = TITLE_RUN.search(clause)
+    if not title or POSSESSIVE.search(title.group().rstrip()):
         return set()  # no title right before the name ("Adamov's U.S. lawyer": an owner, no title)
     words = re.findall(r"[A-Z][\w’'-]*", title.group())
-    return {
-        _stem(w.lower()) for w in words if w.lower() not in _TITLES - _NATIONALITIES and w.lower() not in _EDGE_WORDS
-    }
+    return {_stem(w.lower()) for w in words if w.lower() not in TITLES - NATIONALITIES and w.lower() not in EDGE_WORDS}
 
 
 def _trim_question_words(sentence: str, span: Span, question_terms: set[str], distance: int) -> Span:
@@ -277,9 +161,9 @@ def _trim_question_words(sentence: str, span: Span, question_terms: set[str], di
         words.pop()
     while len(words) > 1 and _stem(words[0].group().lower().strip(".,;:")) in question_terms:
         words.pop(0)
-    while len(words) > 1 and words[-1].group().lower().strip(".,;:") in _EDGE_WORDS:
+    while len(words) > 1 and words[-1].group().lower().strip(".,;:") in EDGE_WORDS:
         words.pop()  # "the fourth quarter of [2008]": no dangling "of"
-    while len(words) > 1 and words[0].group().lower() in _EDGE_WORDS:
+    while len(words) > 1 and words[0].group().lower() in EDGE_WORDS:
         words.pop(0)
     start, end = span.start + words[0].start(), span.start + words[-1].end()
     return Span(start, end, sentence[start:end], distance)
@@ -302,8 +186,8 @@ def _candidates(sentence: str, kind: AnswerType, strict: bool = True) -> list[Sp
 def _places(sentence: str, names: list[Span], strict: bool) -> list[Span]:
     """The names a place word marks ("in Lagos", "the city of Rawalpindi", "Ataturk Airport"),
     else those after a weaker one ("flown to Walter Reed"), else (not ``strict``) any name."""
-    marked = [n for n in names if _PLACE_BEFORE.search(_before(sentence, n.start)) or _FACILITY.search(n.text)]
-    weak = [n for n in names if _WEAK_PLACE_BEFORE.search(_before(sentence, n.start))]
+    marked = [n for n in names if PLACE_BEFORE.search(_before(sentence, n.start)) or FACILITY.search(n.text)]
+    weak = [n for n in names if WEAK_PLACE_BEFORE.search(_before(sentence, n.start))]
     return marked or weak or ([] if strict else names)
 
 
@@ -331,21 +215,21 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
 
 def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
     words = list(re.finditer(r"\S+", span.text))
-    while words and words[0].group().lower().strip(",.") in _NOT_NAME_STARTS:
+    while words and words[0].group().lower().strip(",.") in NOT_NAME_STARTS:
         words.pop(0)
     if kind is AnswerType.WHO:
         if all(_is_title(w.group()) for w in words):
             return None  # "Chinese leaders", "Adviser to ...": a title or a nationality, no name
         words = _strip_titles(words)
     words = _after_owner(words)  # "Istanbul's Ataturk Airport": the airport
-    while words and words[0].group().lower() in _EDGE_WORDS:
+    while words and words[0].group().lower() in EDGE_WORDS:
         words.pop(0)
-    while words and words[-1].group().lower() in _EDGE_WORDS:
+    while words and words[-1].group().lower() in EDGE_WORDS:
         words.pop()
-    if not words or any(_CALENDAR.match(_POSSESSIVE.sub("", w.group().rstrip(".,;:"))) for w in words):
+    if not words or any(CALENDAR.match(POSSESSIVE.sub("", w.group().rstrip(".,;:"))) for w in words):
         return None  # "Monday", "May": a day, not a name or a place
-    owner = any(_POSSESSIVE.search(w.group().rstrip(",.;:")) for w in words)
-    if kind is not AnswerType.OTHER and owner and not _SCORE_AFTER.match(sentence, span.start + words[-1].end()):
+    owner = any(POSSESSIVE.search(w.group().rstrip(",.;:")) for w in words)
+    if kind is not AnswerType.OTHER and owner and not SCORE_AFTER.match(sentence, span.start + words[-1].end()):
         return None  # "GM's" owns the answer ("GM's chief executive ..."), it is not the answer
     start, end = span.start + words[0].start(), span.start + words[-1].end()
     text = re.sub(r"(?:'s|’s)$", "", sentence[start:end].rstrip(".,;:")).rstrip(".,;:’'")  # "Z's 42%": Z
@@ -355,12 +239,12 @@ def _clean_name(sentence: str, span: Span, kind: AnswerType) -> Span | None:
 def _is_title(word: str) -> bool:
     """A title or a nationality, "French-Canadian" too."""
     word = word.lower()
-    return word in _TITLES or all(part in _NATIONALITIES for part in word.split("-"))
+    return word in TITLES or all(part in NATIONALITIES for part in word.split("-"))
 
 
 def _after_owner(words: list[re.Match[str]]) -> list[re.Match[str]]:
     """The words after a possessive inside a name: its owner is not the name."""
-    owned = [i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w.group())]
+    owned = [i for i, w in enumerate(words[:-1]) if POSSESSIVE.search(w.group())]
     return words[owned[-1] + 1 :] if owned else words
 
 
@@ -368,7 +252,7 @@ def _strip_titles(words: list[re.Match[str]]) -> list[re.Match[str]]:
     """Job titles in front of a name go, with the place the title is of: "Deputy National
     Security Adviser of India Rajinder Khanna" → "Rajinder Khanna"; and what a person's title
     follows ("Indian Affairs Minister Andy Scott" → "Andy Scott")."""
-    persons = [i for i, w in enumerate(words[:-1]) if w.group().lower() in _PERSON_TITLES]
+    persons = [i for i, w in enumerate(words[:-1]) if w.group().lower() in PERSON_TITLES]
     if persons and persons[-1] > 0 and not _is_title(words[persons[-1] + 1].group()):
         words = words[persons[-1] :]
     titled = False
@@ -384,7 +268,7 @@ def _strip_titles(words: list[re.Match[str]]) -> list[re.Match[str]]:
 def _preference(sentence: str, span: Span, question_terms: set[str], kind: AnswerType) -> int:
     """0 for the most plausible kind of candidate, higher for weaker ones."""
     pref = span_rank.preference(sentence, span.start, span.text, question_terms, kind)
-    if kind is AnswerType.WHO and _PLACE_PREPOSITIONS.search(_before(sentence, span.start)):
+    if kind is AnswerType.WHO and PLACE_PREPOSITIONS.search(_before(sentence, span.start)):
         pref += 1  # "... the plant in Ohio": a place, not who
     if kind in (AnswerType.WHO, AnswerType.WHERE) and _opens_the_sentence(sentence, span):
         pref += 1  # "Strong demand ...", "Allegedly signed by ...": a capital that only opens it
