@@ -46,7 +46,9 @@ class ExtractiveAnswerWriter:
     def write(self, question: QuestionFeatures, candidates: Sequence[Candidate], hits: Sequence[Hit]) -> Answer:
         """See ``AnswerWriter.write``."""
         best = candidates[0] if candidates else None
-        support = support_signals(question, best, candidates) if best else None
+        # The default weighs the support signals 0: skip them there (they scan every candidate).
+        weighs_support = any(self.policy.confidence_weights[-len(SUPPORT_SIGNALS) :])
+        support = support_signals(question, best, candidates) if best and weighs_support else None
         confidence = confidence_of(best, hits, self.policy, question.kind, support)
         if not candidates or confidence < self.policy.min_confidence:
             return self.refusal(question, hits, confidence)
